@@ -1,0 +1,25 @@
+# Warnings are errors; hardening flags as Debian builds its own packages.
+add_compile_options(-Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wformat=2
+                    -Wno-unused-parameter -fno-common -fstack-protector-strong)
+add_compile_definitions(_GNU_SOURCE)
+if(NOT RG_SANITIZE AND NOT RG_FUZZ AND NOT CMAKE_BUILD_TYPE STREQUAL "Debug")
+  add_compile_definitions(_FORTIFY_SOURCE=2)
+endif()
+set(CMAKE_POSITION_INDEPENDENT_CODE ON)
+add_link_options(-Wl,-z,relro -Wl,-z,now)
+if(NOT RG_FUZZ)
+  add_link_options(-pie)
+endif()
+
+if(RG_SANITIZE)
+  add_compile_options(-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=address,undefined)
+endif()
+
+if(RG_FUZZ)
+  if(NOT CMAKE_C_COMPILER_ID STREQUAL "Clang")
+    message(FATAL_ERROR "RG_FUZZ needs clang (CC=clang)")
+  endif()
+  add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -g)
+  add_link_options(-fsanitize=address,undefined)
+endif()
