@@ -1,0 +1,98 @@
+/* The per-packet path of a transport: SRTP in -> policy -> media out, and
+ * media in -> SRTP out. No allocation, no lock, no logging: every outcome is
+ * a return code and a counter in the SSRC policy. */
+#include "transport_internal.h"
+
+#include <string.h>
+
+#include "rtcgate/error.h"
+#include "rtcgate/rtcp.h"
+#include "rtcgate/srtp.h"
+
+static int drop(struct rg_transport *t, enum rg_ssrc_verdict why, size_t len, int err)
+{
+  rg_ssrc_policy_record_drop(&t->policy, why, len);
+  return err;
+}
+
+int rg_transport_handle_media(struct rg_transport *t, const struct rg_addr *from, uint8_t *data, size_t len,
+                              bool rtcp, struct rg_transport_media *media)
+{
+  enum rg_ssrc_verdict v;
+  int n;
+  if (!rg_transport_source_ok(t, from)) {
+    t->rx_unknown_source++;
+    return RG_ERR_NOT_FOUND;
+  }
+  /* Contract item 5: nothing before DTLS is up and verified. */
+  if (t->state != RG_TRANSPORT_READY)
+    return drop(t, RG_SSRC_DROP_NOT_READY, len, RG_ERR_STATE);
+  n = rtcp ? rg_srtp_unprotect_rtcp(t->rx, data, len) : rg_srtp_unprotect_rtp(t->rx, data, len);
+  if (n < 0) {
+    switch (n) {
+    case RG_ERR_AUTH:
+      return drop(t, RG_SSRC_DROP_AUTH, len, n);
+    case RG_ERR_REPLAY:
+      return drop(t, RG_SSRC_DROP_REPLAY, len, n);
+    default: /* malformed, or a new SSRC past the stream table: not acceptable */
+      return drop(t, RG_SSRC_DROP_MALFORMED, len, n);
+    }
+  }
+  v = rtcp ? rg_ssrc_policy_check_rtcp(&t->policy, data, (size_t)n)
+           : rg_ssrc_policy_check_rtp(&t->policy, data, (size_t)n);
+  switch (v) {
+  case RG_SSRC_ACCEPT:
+    break;
+  case RG_SSRC_DROP_UNKNOWN_SSRC:
+    return RG_ERR_UNKNOWN_SSRC;
+  case RG_SSRC_DROP_NOT_READY:
+    return RG_ERR_STATE;
+  default:
+    return RG_ERR_MALFORMED;
+  }
+  media->rtcp = rtcp;
+  media->data = data;
+  media->len = (size_t)n;
+  /* The policy has validated the header: the SSRC is at offset 8 (RTP) or 4 (RTCP). */
+  {
+    const uint8_t *p = data + (rtcp ? 4 : 8);
+    media->ssrc = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+  }
+  return 1;
+}
+
+static int protect(struct rg_transport *t, uint8_t *pkt, size_t len, size_t cap, struct rg_addr *dest, bool rtcp)
+{
+  int n;
+  if (t->state != RG_TRANSPORT_READY || !rg_transport_dest(t, dest)) {
+    t->tx_refused++;
+    return RG_ERR_STATE;
+  }
+  n = rtcp ? rg_srtp_protect_rtcp(t->tx, pkt, len, cap) : rg_srtp_protect_rtp(t->tx, pkt, len, cap);
+  if (n >= 0)
+    t->tx_datagrams++;
+  return n;
+}
+
+int rg_transport_protect_rtp(struct rg_transport *t, uint8_t *pkt, size_t len, size_t cap, struct rg_addr *dest)
+{
+  return protect(t, pkt, len, cap, dest, false);
+}
+
+int rg_transport_protect_rtcp(struct rg_transport *t, uint8_t *pkt, size_t len, size_t cap, struct rg_addr *dest)
+{
+  return protect(t, pkt, len, cap, dest, true);
+}
+
+const char *rg_transport_drop_name(int err)
+{
+  switch (err) {
+  case RG_ERR_STATE: return "not_ready";
+  case RG_ERR_AUTH: return "auth";
+  case RG_ERR_REPLAY: return "replay";
+  case RG_ERR_UNKNOWN_SSRC: return "unknown_ssrc";
+  case RG_ERR_NOT_FOUND: return "unknown_source";
+  case RG_ERR_CLOSED: return "closed";
+  default: return "malformed";
+  }
+}
