@@ -32,7 +32,7 @@ struct rg_broker;
 
 struct rg_broker_config {
   const char *media_ip;       /* e.g. "127.0.0.1"; the address put in candidates and bound */
-  uint16_t media_port;        /* e.g. 10000; one UDP port for every leg */
+  uint16_t media_port;        /* e.g. 10000; one UDP port for every leg (0: ephemeral, see rg_broker_media_port) */
   uint32_t setup_timeout_ms;  /* a leg not secured this long after its SDP went out: media_failed (10000) */
   uint32_t max_calls;         /* refuse new calls beyond this (limit) */
   uint64_t now_unix;          /* wall clock at start, for the DTLS certificate's validity */
@@ -78,6 +78,10 @@ struct rg_broker_metrics {
   uint64_t drops_unknown_ssrc, drops_auth, drops_replay, drops_malformed, drops_not_ready;
   uint64_t dtls_handshakes_ok;
   uint64_t dtls_failures_fingerprint, dtls_failures_timeout, dtls_failures_other;
+  /* Added with the worker: datagrams no leg claimed (unknown ufrag or source,
+   * truncated), media whose other leg was not secured, datagrams the kernel
+   * refused to send. */
+  uint64_t datagrams_unrouted, relay_not_ready, tx_errors;
 };
 
 /* Creates the broker: its DTLS certificate (ECDSA P-256) and context. */
@@ -105,5 +109,8 @@ int rg_broker_call_stats(struct rg_broker *b, const char *call_id, struct rg_bro
 void rg_broker_get_metrics(struct rg_broker *b, struct rg_broker_metrics *m);
 /* The broker certificate's sha-256 fingerprint text ("sha-256 AB:..."). */
 const char *rg_broker_fingerprint(const struct rg_broker *b);
+/* The UDP port actually bound (cfg media_port 0 binds an ephemeral port);
+ * 0 before rg_broker_start. */
+uint16_t rg_broker_media_port(const struct rg_broker *b);
 
 #endif

@@ -1,0 +1,77 @@
+/* rtcgate — UDP sockets for the media plane: bind, addresses, and batches
+ * (recvmmsg / sendmmsg).
+ *
+ * Batches are fixed structs with embedded buffers: one recvmmsg per wakeup
+ * fills up to RG_UDP_BATCH datagrams, each in a slot with RG_UDP_TRAILER_ROOM
+ * spare bytes after the largest datagram accepted, so SRTP can re-protect a
+ * packet in place (its tag may be longer than the one removed). A send batch
+ * only points at data (no copy): its entries must stay valid until flushed.
+ */
+#ifndef RTCGATE_IO_UDP_H
+#define RTCGATE_IO_UDP_H
+
+/* struct mmsghdr needs _GNU_SOURCE before any libc header; the build defines
+ * it for every file (cmake/flags.cmake). */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include "rtcgate/addr.h"
+
+#define RG_UDP_BATCH 32              /* datagrams per recvmmsg / sendmmsg */
+#define RG_UDP_DATAGRAM_MAX 2048     /* larger datagrams are truncated by the kernel and dropped */
+#define RG_UDP_TRAILER_ROOM 64       /* SRTP/SRTCP tag + index growth on re-protect */
+#define RG_UDP_SLOT (RG_UDP_DATAGRAM_MAX + RG_UDP_TRAILER_ROOM)
+#define RG_UDP_SOCKBUF (4 * 1024 * 1024) /* SO_RCVBUF/SO_SNDBUF asked for (the kernel may cap it) */
+
+/* struct rg_addr <-> struct sockaddr (IPv4 and IPv6; v4-mapped v6 becomes v4). */
+int rg_udp_addr_to_sockaddr(const struct rg_addr *a, struct sockaddr_storage *ss, socklen_t *len);
+int rg_udp_addr_from_sockaddr(struct rg_addr *a, const struct sockaddr *sa, socklen_t len);
+
+/* A non-blocking, close-on-exec UDP socket bound to local (port 0: the kernel
+ * picks); *bound gets the address actually bound. */
+int rg_udp_bind(const struct rg_addr *local, int *fd_out, struct rg_addr *bound);
+/* One datagram; returns RG_OK, RG_ERR_AGAIN when the socket buffer is full
+ * (the datagram is lost, as on the wire), or RG_ERR_STATE for other errors. */
+int rg_udp_sendto(int fd, const uint8_t *data, size_t len, const struct rg_addr *to);
+
+struct rg_udp_rx {
+  uint8_t *data; /* into the batch's slot; RG_UDP_SLOT bytes of room */
+  size_t len;
+  bool truncated; /* larger than RG_UDP_DATAGRAM_MAX: drop it */
+  struct rg_addr from;
+};
+
+struct rg_udp_rx_batch {
+  size_t n;
+  struct rg_udp_rx pkt[RG_UDP_BATCH];
+  struct mmsghdr msgs[RG_UDP_BATCH];
+  struct iovec iov[RG_UDP_BATCH];
+  struct sockaddr_storage names[RG_UDP_BATCH];
+  uint8_t slots[RG_UDP_BATCH][RG_UDP_SLOT];
+};
+
+void rg_udp_rx_batch_init(struct rg_udp_rx_batch *b);
+/* One recvmmsg (non-blocking): returns how many datagrams arrived (0 when
+ * none), or RG_ERR_STATE. */
+int rg_udp_recv_batch(int fd, struct rg_udp_rx_batch *b);
+
+struct rg_udp_tx_batch {
+  size_t n;
+  struct mmsghdr msgs[RG_UDP_BATCH];
+  struct iovec iov[RG_UDP_BATCH];
+  struct sockaddr_storage names[RG_UDP_BATCH];
+};
+
+void rg_udp_tx_batch_init(struct rg_udp_tx_batch *b);
+/* Queues a datagram (data is referenced, not copied). false when full. */
+bool rg_udp_tx_add(struct rg_udp_tx_batch *b, const uint8_t *data, size_t len, const struct rg_addr *to);
+/* sendmmsg until the batch is empty; datagrams the kernel refuses (buffer
+ * full, unreachable) are lost like on the wire and added to *dropped.
+ * Returns how many were sent. The batch is empty afterwards. */
+size_t rg_udp_tx_flush(int fd, struct rg_udp_tx_batch *b, uint64_t *dropped);
+
+#endif

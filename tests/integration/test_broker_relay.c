@@ -1,0 +1,409 @@
+/* The media broker end to end on loopback: a broker worker on an ephemeral
+ * UDP port and two simulated native clients (rg_transport, ICE controlling,
+ * real sockets) that signal through rg_broker_offer / rg_broker_answer.
+ * Checks the relay both ways (RTP and RTCP), the SSRC allow-list, the
+ * fingerprint contract, the setup timer, SDP refusals and hangup. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "test_broker_client.h"
+
+#define CALL_ID "call-0001"
+#define CALLER_AUDIO 0x1A1A1A1Au
+#define CALLER_VIDEO 0x1B1B1B1Bu
+#define CALLEE_AUDIO 0x2A2A2A2Au
+#define CALLEE_VIDEO 0x2B2B2B2Bu
+#define PUMP_MAX_MS 10000u
+
+struct fx {
+  struct rg_broker *b;
+  struct tc_events ev;
+  struct tc_client caller, callee;
+  char *callee_offer, *caller_answer;
+  char err[RG_BROKER_ERR_MAX];
+};
+
+static void fx_start(struct fx *f, uint32_t setup_ms, uint32_t max_calls)
+{
+  struct rg_broker_config cfg = {
+      .media_ip = "127.0.0.1", .media_port = 0, .setup_timeout_ms = setup_ms, .max_calls = max_calls,
+      .now_unix = TC_NOW_UNIX};
+  memset(f, 0, sizeof *f);
+  pthread_mutex_init(&f->ev.mu, NULL);
+  assert_int_equal(rg_broker_new(&f->b, &cfg, tc_on_broker_event, &f->ev), RG_OK);
+  assert_int_equal(rg_broker_media_port(f->b), 0);
+  assert_int_equal(rg_broker_start(f->b), RG_OK);
+  assert_int_not_equal(rg_broker_media_port(f->b), 0);
+  assert_int_equal(strncmp(rg_broker_fingerprint(f->b), "sha-256 ", 8), 0);
+  tc_client_init(&f->caller, "alice", "alic", CALLER_AUDIO, CALLER_VIDEO);
+  tc_client_init(&f->callee, "bob", "bobb", CALLEE_AUDIO, CALLEE_VIDEO);
+}
+
+static void fx_stop(struct fx *f)
+{
+  rg_broker_free(f->b);
+  tc_client_free(&f->caller);
+  tc_client_free(&f->callee);
+  free(f->callee_offer);
+  free(f->caller_answer);
+  pthread_mutex_destroy(&f->ev.mu);
+}
+
+/* Offer, answer, and both clients' transports, as a gateway would carry them. */
+static void fx_call(struct fx *f, bool caller_lies, bool callee_lies)
+{
+  struct rg_fingerprint cfp = f->caller.fp, efp = f->callee.fp;
+  char fp_line[RG_FINGERPRINT_STRLEN + 16];
+  unsigned kinds = 0;
+  char *offer, *answer;
+  if (caller_lies)
+    cfp.value[5] ^= 0x40;
+  if (callee_lies)
+    efp.value[9] ^= 0x01;
+  offer = tc_client_sdp(&f->caller, &cfp, RG_SDP_SETUP_ACTPASS);
+  if (rg_broker_offer(f->b, CALL_ID, offer, strlen(offer), &f->callee_offer, &kinds, f->err, sizeof f->err) != RG_OK)
+    fail_msg("offer refused: %s\n%s", f->err, offer);
+  assert_int_equal(kinds, 3);
+  /* The broker's offer: its transport, the caller's media. */
+  snprintf(fp_line, sizeof fp_line, "a=fingerprint:%s\r\n", rg_broker_fingerprint(f->b));
+  assert_non_null(strstr(f->callee_offer, fp_line));
+  assert_non_null(strstr(f->callee_offer, "a=setup:actpass\r\n"));
+  assert_non_null(strstr(f->callee_offer, "a=ice-lite\r\n"));
+  assert_non_null(strstr(f->callee_offer, "a=group:BUNDLE 0 1\r\n"));
+  assert_non_null(strstr(f->callee_offer, "a=end-of-candidates\r\n"));
+  assert_non_null(strstr(f->callee_offer, "a=rtpmap:111 opus/48000/2\r\n"));
+  assert_non_null(strstr(f->callee_offer, "a=rtcp-fb:96 nack pli\r\n"));
+  assert_non_null(strstr(f->callee_offer, "a=ssrc:437918234 cname:alice\r\n")); /* 0x1A1A1A1A */
+  assert_null(strstr(f->callee_offer, "a=ice-ufrag:alic"));
+  assert_null(strstr(f->callee_offer, "cname:alice\r\na=candidate")); /* the caller's candidate is gone */
+  free(offer);
+
+  answer = tc_client_sdp(&f->callee, &efp, RG_SDP_SETUP_ACTIVE);
+  assert_int_equal(rg_broker_answer(f->b, CALL_ID, answer, strlen(answer), &f->caller_answer, f->err, sizeof f->err),
+                   RG_OK);
+  free(answer);
+  assert_non_null(strstr(f->caller_answer, "a=setup:active\r\n"));
+  assert_non_null(strstr(f->caller_answer, "a=ice-lite\r\n"));
+  assert_non_null(strstr(f->caller_answer, fp_line));
+  assert_non_null(strstr(f->caller_answer, "a=ssrc:707406378 cname:bob\r\n")); /* 0x2A2A2A2A */
+  assert_null(strstr(f->caller_answer, "a=ice-ufrag:bobb"));
+
+  /* The broker answered the caller active: the caller serves DTLS. The callee answered active: it is the client. */
+  tc_client_connect(&f->callee, f->callee_offer, RG_DTLS_CLIENT);
+  tc_client_connect(&f->caller, f->caller_answer, RG_DTLS_SERVER);
+}
+
+static bool both_secured(void *arg)
+{
+  struct fx *f = arg;
+  return tc_find_event(&f->ev, RG_BROKER_EV_LEG_SECURED, RG_LEG_CALLER, NULL) &&
+         tc_find_event(&f->ev, RG_BROKER_EV_LEG_SECURED, RG_LEG_CALLEE, NULL) &&
+         rg_transport_state(f->caller.t) == RG_TRANSPORT_READY && rg_transport_state(f->callee.t) == RG_TRANSPORT_READY;
+}
+
+static bool pump_fx(struct fx *f, unsigned ms, bool (*done)(void *))
+{
+  struct tc_client *cs[2] = {&f->caller, &f->callee};
+  return tc_pump(cs, 2, ms, done, f);
+}
+
+static bool media_both_ways(void *arg)
+{
+  struct fx *f = arg;
+  return tc_got(&f->callee, CALLER_AUDIO, false) && tc_got(&f->callee, CALLER_AUDIO, true) &&
+         tc_got(&f->caller, CALLEE_VIDEO, false) && tc_got(&f->caller, CALLEE_VIDEO, true);
+}
+
+static bool both_closed(void *arg)
+{
+  struct fx *f = arg;
+  return tc_saw(&f->caller, RG_TRANSPORT_EV_DTLS_CLOSED) && tc_saw(&f->callee, RG_TRANSPORT_EV_DTLS_CLOSED);
+}
+
+static void relay_carries_rtp_and_rtcp_both_ways_then_hangup_frees_call(void **state)
+{
+  struct fx f;
+  struct rg_broker_event ev;
+  struct rg_broker_leg_stats st[2];
+  struct rg_broker_metrics m;
+  uint8_t a[256], v[1100], ra[64], rv[64];
+  size_t alen, vlen, ralen, rvlen;
+  const struct tc_media *got;
+  fx_start(&f, 10000, 8);
+  fx_call(&f, false, false);
+  assert_true(pump_fx(&f, PUMP_MAX_MS, both_secured));
+  for (int side = 0; side < 2; side++) {
+    assert_true(tc_find_event(&f.ev, RG_BROKER_EV_LEG_SECURED, side, &ev));
+    assert_string_equal(ev.call_id, CALL_ID);
+    assert_string_equal(ev.dtls_version, "DTLS 1.2");
+    assert_true(strlen(ev.dtls_cipher) > 0);
+    assert_string_equal(ev.srtp_profile, "AEAD_AES_256_GCM"); /* both ends prefer it by default */
+  }
+
+  alen = tc_rtp(a, 111, CALLER_AUDIO, 1, 160);
+  vlen = tc_rtp(v, 96, CALLEE_VIDEO, 7, 1000);
+  ralen = tc_rtcp_rr_pli(ra, CALLER_AUDIO, CALLEE_VIDEO);
+  rvlen = tc_rtcp_rr_pli(rv, CALLEE_VIDEO, CALLER_AUDIO);
+  assert_true(tc_send(&f.caller, a, alen, false) > 0);
+  assert_true(tc_send(&f.callee, v, vlen, false) > 0);
+  assert_true(tc_send(&f.caller, ra, ralen, true) > 0);
+  assert_true(tc_send(&f.callee, rv, rvlen, true) > 0);
+  assert_true(pump_fx(&f, PUMP_MAX_MS, media_both_ways));
+  /* Decrypted at the far end, byte for byte what was sent. */
+  got = tc_got(&f.callee, CALLER_AUDIO, false);
+  assert_int_equal(got->len, alen);
+  assert_memory_equal(got->data, a, alen);
+  got = tc_got(&f.caller, CALLEE_VIDEO, false);
+  assert_int_equal(got->len, vlen);
+  assert_memory_equal(got->data, v, vlen);
+  got = tc_got(&f.callee, CALLER_AUDIO, true);
+  assert_int_equal(got->len, ralen);
+  assert_memory_equal(got->data, ra, ralen);
+  got = tc_got(&f.caller, CALLEE_VIDEO, true);
+  assert_int_equal(got->len, rvlen);
+  assert_memory_equal(got->data, rv, rvlen);
+
+  assert_int_equal(rg_broker_call_stats(f.b, CALL_ID, st), RG_OK);
+  for (int side = 0; side < 2; side++) {
+    assert_true(st[side].present);
+    assert_string_equal(st[side].ice_state, "connected");
+    assert_string_equal(st[side].dtls_state, "connected");
+    assert_string_equal(st[side].dtls_version, "DTLS 1.2");
+    assert_string_equal(st[side].srtp_profile, "AEAD_AES_256_GCM");
+    assert_true(st[side].fingerprint_verified);
+    assert_true(st[side].packets_in >= 2 && st[side].bytes_in > 0);
+    assert_true(st[side].packets_out >= 2 && st[side].bytes_out > 0);
+    assert_int_equal(st[side].drops_unknown_ssrc, 0);
+    assert_int_equal(st[side].drops_auth, 0);
+  }
+  rg_broker_get_metrics(f.b, &m);
+  assert_int_equal(m.calls_active, 1);
+  assert_int_equal(m.legs_active, 2);
+  assert_true(m.packets_relayed >= 4);
+  assert_int_equal(m.dtls_handshakes_ok, 2);
+  assert_int_equal(m.dtls_failures_fingerprint + m.dtls_failures_timeout + m.dtls_failures_other, 0);
+
+  assert_int_equal(rg_broker_hangup(f.b, CALL_ID), RG_OK);
+  assert_int_equal(rg_broker_call_stats(f.b, CALL_ID, st), RG_ERR_NOT_FOUND);
+  assert_int_equal(rg_broker_hangup(f.b, CALL_ID), RG_ERR_NOT_FOUND);
+  rg_broker_get_metrics(f.b, &m);
+  assert_int_equal(m.calls_active, 0);
+  assert_int_equal(m.legs_active, 0);
+  /* Both clients got the broker's close_notify. */
+  assert_true(pump_fx(&f, 3000, both_closed));
+  /* A hangup raises no event. */
+  assert_false(tc_find_event(&f.ev, RG_BROKER_EV_LEG_FAILED, RG_LEG_CALLER, NULL));
+  assert_false(tc_find_event(&f.ev, RG_BROKER_EV_LEG_FAILED, RG_LEG_CALLEE, NULL));
+  fx_stop(&f);
+}
+
+static bool callee_got_good_audio(void *arg)
+{
+  struct fx *f = arg;
+  return tc_got(&f->callee, CALLER_AUDIO, false) != NULL;
+}
+
+static void packet_with_unnegotiated_ssrc_is_dropped_and_counted(void **state)
+{
+  struct fx f;
+  struct rg_broker_leg_stats st[2];
+  struct rg_broker_metrics m;
+  uint8_t p[256];
+  fx_start(&f, 10000, 8);
+  fx_call(&f, false, false);
+  assert_true(pump_fx(&f, PUMP_MAX_MS, both_secured));
+  /* The caller's own transport protects any SSRC; the broker must not relay it. */
+  assert_true(tc_send(&f.caller, p, tc_rtp(p, 111, 0x0BADC0DEu, 1, 100), false) > 0);
+  assert_true(tc_send(&f.caller, p, tc_rtp(p, 111, 0x0BADC0DEu, 2, 100), false) > 0);
+  assert_true(tc_send(&f.caller, p, tc_rtp(p, 111, CALLER_AUDIO, 1, 100), false) > 0);
+  /* Loopback keeps order: once the good packet is in, the bad ones were handled. */
+  assert_true(pump_fx(&f, PUMP_MAX_MS, callee_got_good_audio));
+  assert_null(tc_got(&f.callee, 0x0BADC0DEu, false));
+  assert_int_equal(f.callee.n_media, 1);
+  assert_int_equal(rg_broker_call_stats(f.b, CALL_ID, st), RG_OK);
+  assert_int_equal(st[RG_LEG_CALLER].drops_unknown_ssrc, 2);
+  assert_int_equal(st[RG_LEG_CALLEE].drops_unknown_ssrc, 0);
+  rg_broker_get_metrics(f.b, &m);
+  assert_int_equal(m.drops_unknown_ssrc, 2);
+  assert_int_equal(m.packets_relayed, 1);
+  /* Counters of a freed call stay in the metrics. */
+  assert_int_equal(rg_broker_hangup(f.b, CALL_ID), RG_OK);
+  rg_broker_get_metrics(f.b, &m);
+  assert_int_equal(m.drops_unknown_ssrc, 2);
+  fx_stop(&f);
+}
+
+struct mismatch_wait {
+  struct fx *f;
+  int side;
+};
+
+static bool leg_failed(void *arg)
+{
+  struct mismatch_wait *w = arg;
+  return tc_find_event(&w->f->ev, RG_BROKER_EV_LEG_FAILED, w->side, NULL);
+}
+
+static void fingerprint_mismatch_fails_leg_silently(int liar)
+{
+  struct fx f;
+  struct rg_broker_event ev;
+  struct rg_broker_leg_stats st[2];
+  struct rg_broker_metrics m;
+  struct mismatch_wait w = {&f, liar};
+  struct tc_client *cs[2] = {&f.caller, &f.callee};
+  struct tc_client *bad = liar == RG_LEG_CALLER ? &f.caller : &f.callee;
+  struct tc_client *good = liar == RG_LEG_CALLER ? &f.callee : &f.caller;
+  uint8_t p[256];
+  fx_start(&f, 10000, 8);
+  fx_call(&f, liar == RG_LEG_CALLER, liar == RG_LEG_CALLEE);
+  assert_true(tc_pump(cs, 2, PUMP_MAX_MS, leg_failed, &w));
+  assert_true(tc_find_event(&f.ev, RG_BROKER_EV_LEG_FAILED, liar, &ev));
+  assert_string_equal(ev.reason, "media_failed");
+  assert_false(tc_find_event(&f.ev, RG_BROKER_EV_LEG_SECURED, liar, NULL));
+  /* No keys on the lying leg: its client never gets READY and can send nothing. */
+  (void)pump_fx(&f, 300, NULL);
+  assert_int_not_equal(rg_transport_state(bad->t), RG_TRANSPORT_READY);
+  assert_true(tc_send(bad, p, tc_rtp(p, 111, bad->audio_ssrc, 1, 50), false) < 0);
+  if (rg_transport_state(good->t) == RG_TRANSPORT_READY)
+    assert_true(tc_send(good, p, tc_rtp(p, 111, good->audio_ssrc, 1, 50), false) > 0);
+  (void)pump_fx(&f, 200, NULL);
+  assert_int_equal(bad->n_media, 0);
+  rg_broker_get_metrics(f.b, &m);
+  assert_int_equal(m.dtls_failures_fingerprint, 1);
+  assert_int_equal(m.packets_relayed, 0);
+  assert_int_equal(rg_broker_call_stats(f.b, CALL_ID, st), RG_OK);
+  assert_false(st[liar].fingerprint_verified);
+  assert_string_equal(st[liar].dtls_state, "failed");
+  assert_string_equal(st[liar].dtls_version, "");
+  assert_int_equal(rg_broker_hangup(f.b, CALL_ID), RG_OK);
+  fx_stop(&f);
+}
+
+static void caller_fingerprint_mismatch_fails_leg_and_is_counted(void **state)
+{
+  fingerprint_mismatch_fails_leg_silently(RG_LEG_CALLER); /* broker is DTLS client here */
+}
+
+static void callee_fingerprint_mismatch_fails_leg_and_is_counted(void **state)
+{
+  fingerprint_mismatch_fails_leg_silently(RG_LEG_CALLEE); /* broker is DTLS server here */
+}
+
+static void leg_not_secured_in_time_fails_with_media_failed(void **state)
+{
+  struct fx f;
+  struct rg_broker_event ev;
+  struct rg_broker_metrics m;
+  struct mismatch_wait w = {&f, RG_LEG_CALLEE};
+  struct tc_client *cs[1];
+  unsigned kinds;
+  char *offer;
+  fx_start(&f, 300, 8);
+  cs[0] = &f.caller;
+  offer = tc_client_sdp(&f.caller, &f.caller.fp, RG_SDP_SETUP_ACTPASS);
+  assert_int_equal(rg_broker_offer(f.b, CALL_ID, offer, strlen(offer), &f.callee_offer, &kinds, f.err,
+                                   sizeof f.err), RG_OK);
+  free(offer);
+  /* Nobody answers: the callee leg's timer (its SDP went out) fires. */
+  assert_true(tc_pump(cs, 1, 3000, leg_failed, &w));
+  assert_true(tc_find_event(&f.ev, RG_BROKER_EV_LEG_FAILED, RG_LEG_CALLEE, &ev));
+  assert_string_equal(ev.reason, "media_failed");
+  assert_true(strlen(ev.detail) > 0);
+  /* The caller leg's timer starts only with the broker's answer. */
+  assert_false(tc_find_event(&f.ev, RG_BROKER_EV_LEG_FAILED, RG_LEG_CALLER, NULL));
+  rg_broker_get_metrics(f.b, &m);
+  assert_int_equal(m.dtls_failures_timeout, 1);
+  assert_int_equal(rg_broker_hangup(f.b, CALL_ID), RG_OK);
+  fx_stop(&f);
+}
+
+/* Removes the first occurrence of needle from s (in place). */
+static void cut(char *s, const char *needle)
+{
+  char *p = strstr(s, needle);
+  assert_non_null(p);
+  memmove(p, p + strlen(needle), strlen(p + strlen(needle)) + 1);
+}
+
+static void bad_sdp_and_bad_requests_are_refused_with_a_reason(void **state)
+{
+  static const char plain_rtp[] = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
+                                  "m=audio 5004 RTP/AVP 0\r\nc=IN IP4 127.0.0.1\r\na=rtpmap:0 PCMU/8000\r\n";
+  struct fx f;
+  struct rg_broker_leg_stats st[2];
+  struct rg_broker_metrics m;
+  char *out = NULL, *offer;
+  fx_start(&f, 10000, 2);
+  assert_int_equal(rg_broker_offer(f.b, CALL_ID, plain_rtp, strlen(plain_rtp), &out, NULL, f.err, sizeof f.err),
+                   RG_ERR_MALFORMED);
+  assert_null(out);
+  assert_true(strlen(f.err) > 0);
+  assert_int_equal(rg_broker_offer(f.b, CALL_ID, "garbage", 7, &out, NULL, f.err, sizeof f.err), RG_ERR_MALFORMED);
+
+  offer = tc_client_sdp(&f.caller, &f.caller.fp, RG_SDP_SETUP_ACTPASS);
+  cut(offer, "a=group:BUNDLE 0 1\r\n");
+  assert_int_equal(rg_broker_offer(f.b, CALL_ID, offer, strlen(offer), &out, NULL, f.err, sizeof f.err),
+                   RG_ERR_MALFORMED);
+  assert_non_null(strstr(f.err, "BUNDLE"));
+  free(offer);
+
+  offer = tc_client_sdp(&f.caller, &f.caller.fp, RG_SDP_SETUP_ACTPASS);
+  cut(offer, "a=rtcp-mux\r\n");
+  assert_int_equal(rg_broker_offer(f.b, CALL_ID, offer, strlen(offer), &out, NULL, f.err, sizeof f.err),
+                   RG_ERR_MALFORMED);
+  assert_non_null(strstr(f.err, "rtcp-mux"));
+  free(offer);
+
+  offer = tc_client_sdp(&f.caller, &f.caller.fp, RG_SDP_SETUP_ACTPASS);
+  assert_int_equal(rg_broker_offer(f.b, "bad id!", offer, strlen(offer), &out, NULL, f.err, sizeof f.err),
+                   RG_ERR_INVAL);
+  assert_int_equal(rg_broker_offer(f.b, CALL_ID, offer, strlen(offer), &out, NULL, f.err, sizeof f.err), RG_OK);
+  free(out);
+  out = NULL;
+  assert_int_equal(rg_broker_offer(f.b, CALL_ID, offer, strlen(offer), &out, NULL, f.err, sizeof f.err),
+                   RG_ERR_STATE);
+  assert_int_equal(rg_broker_offer(f.b, "call-0002", offer, strlen(offer), &out, NULL, f.err, sizeof f.err), RG_OK);
+  free(out);
+  out = NULL;
+  assert_int_equal(rg_broker_offer(f.b, "call-0003", offer, strlen(offer), &out, NULL, f.err, sizeof f.err),
+                   RG_ERR_TOO_LARGE); /* max_calls 2 */
+
+  /* An answer must pick a role, match the offer's sections, and name a live call. */
+  assert_int_equal(rg_broker_answer(f.b, "call-9999", offer, strlen(offer), &out, f.err, sizeof f.err),
+                   RG_ERR_NOT_FOUND);
+  assert_int_equal(rg_broker_answer(f.b, CALL_ID, offer, strlen(offer), &out, f.err, sizeof f.err),
+                   RG_ERR_MALFORMED); /* actpass */
+  assert_null(out);
+  free(offer);
+  offer = tc_client_sdp(&f.callee, &f.callee.fp, RG_SDP_SETUP_ACTIVE);
+  assert_int_equal(rg_broker_answer(f.b, CALL_ID, offer, strlen(offer), &out, f.err, sizeof f.err), RG_OK);
+  free(out);
+  out = NULL;
+  assert_int_equal(rg_broker_answer(f.b, CALL_ID, offer, strlen(offer), &out, f.err, sizeof f.err), RG_ERR_STATE);
+  free(offer);
+
+  assert_int_equal(rg_broker_call_stats(f.b, "call-0002", st), RG_OK);
+  assert_string_equal(st[RG_LEG_CALLEE].dtls_state, "new");
+  assert_int_equal(rg_broker_hangup(f.b, "call-9999"), RG_ERR_NOT_FOUND);
+  rg_broker_get_metrics(f.b, &m);
+  assert_int_equal(m.calls_active, 2);
+  assert_int_equal(m.legs_active, 3);
+  fx_stop(&f); /* stop ends the remaining calls */
+}
+
+int main(void)
+{
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(relay_carries_rtp_and_rtcp_both_ways_then_hangup_frees_call),
+      cmocka_unit_test(packet_with_unnegotiated_ssrc_is_dropped_and_counted),
+      cmocka_unit_test(caller_fingerprint_mismatch_fails_leg_and_is_counted),
+      cmocka_unit_test(callee_fingerprint_mismatch_fails_leg_and_is_counted),
+      cmocka_unit_test(leg_not_secured_in_time_fails_with_media_failed),
+      cmocka_unit_test(bad_sdp_and_bad_requests_are_refused_with_a_reason),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
