@@ -1,0 +1,32 @@
+/* Little-endian field access for the WAV reader and writer (RIFF is little-endian).
+ * Byte-wise so it is alignment-safe on any input pointer. */
+#ifndef RTCGATE_CLIENT_AUDIO_BYTES_INTERNAL_H
+#define RTCGATE_CLIENT_AUDIO_BYTES_INTERNAL_H
+
+#include <stdint.h>
+
+static inline uint16_t rg_le16(const uint8_t *p)
+{
+  return (uint16_t)(p[0] | (unsigned)p[1] << 8);
+}
+
+static inline uint32_t rg_le32(const uint8_t *p)
+{
+  return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static inline void rg_put_le16(uint8_t *p, uint16_t v)
+{
+  p[0] = (uint8_t)v;
+  p[1] = (uint8_t)(v >> 8);
+}
+
+static inline void rg_put_le32(uint8_t *p, uint32_t v)
+{
+  p[0] = (uint8_t)v;
+  p[1] = (uint8_t)(v >> 8);
+  p[2] = (uint8_t)(v >> 16);
+  p[3] = (uint8_t)(v >> 24);
+}
+
+#endif
