@@ -1,0 +1,443 @@
+/* rtcgate integration — the HTTP API of a real `rtcgate serve` on loopback:
+ * session tokens and every error of issue 3, revocation, health, metrics,
+ * static files, the demo token, the TLS certificate, the application key and
+ * the config file. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+
+#include <cmocka.h>
+#include <sys/stat.h>
+
+#include "gw_client.h"
+#include "gw_server.h"
+
+static struct gw_server srv;
+
+static int setup(void **state)
+{
+  (void)state;
+  static const char *const extra[] = {"--demo", NULL};
+  return gw_server_start(&srv, extra);
+}
+
+static int teardown(void **state)
+{
+  (void)state;
+  return gw_server_stop(&srv) == 0 ? 0 : -1;
+}
+
+static int post_session(const char *key, const char *body, struct gwc_resp *r)
+{
+  return gwc_http(srv.port, "POST", "/v1/sessions", key, body, r);
+}
+
+/* Status and error code of POST /v1/sessions with the right key. */
+static void expect_bad_body(const char *body)
+{
+  struct gwc_resp r;
+  assert_int_equal(post_session(GWS_APP_KEY, body, &r), 0);
+  if (r.status != 400)
+    fprintf(stderr, "body %s -> %d %s\n", body, r.status, r.body);
+  assert_int_equal(r.status, 400);
+  assert_string_equal(gwc_error_code(&r), "bad_request");
+  json_t *j = json_loads(r.body, 0, NULL);
+  assert_non_null(json_string_value(json_object_get(j, "detail")));
+  json_decref(j);
+  gwc_resp_free(&r);
+}
+
+static void health_reports_ok_and_version(void **state)
+{
+  (void)state;
+  struct gwc_resp r;
+  assert_int_equal(gwc_http(srv.port, "GET", "/v1/health", NULL, NULL, &r), 0);
+  assert_int_equal(r.status, 200);
+  assert_string_equal(gwc_header(&r, "content-type"), "application/json");
+  json_t *j = json_loads(r.body, 0, NULL);
+  assert_string_equal(gwc_str(j, "status"), "ok");
+  assert_string_equal(gwc_str(j, "version"), "0.1.0");
+  json_decref(j);
+  gwc_resp_free(&r);
+}
+
+static void sessions_issues_opaque_token_with_expiry(void **state)
+{
+  (void)state;
+  struct gwc_resp r;
+  assert_int_equal(post_session(GWS_APP_KEY,
+                                "{\"user\":\"alice\",\"display_name\":\"Alice\",\"allowed_destinations\":[\"bob\"],"
+                                "\"media\":[\"audio\",\"video\"],\"ttl_s\":3600}",
+                                &r),
+                   0);
+  assert_int_equal(r.status, 201);
+  json_t *j = json_loads(r.body, 0, NULL);
+  const char *tok = gwc_str(j, "token");
+  assert_int_equal(strlen(tok), 43); /* 256 bits, base64url without padding */
+  assert_int_equal(strspn(tok, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"), 43);
+  assert_string_equal(gwc_str(j, "user"), "alice");
+  struct tm tm;
+  memset(&tm, 0, sizeof(tm));
+  const char *end = strptime(gwc_str(j, "expires_at"), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  assert_non_null(end);
+  assert_int_equal(*end, '\0');
+  time_t exp = timegm(&tm);
+  assert_true(exp >= time(NULL) + 3590 && exp <= time(NULL) + 3610);
+  /* Two tokens for the same claims differ. */
+  char first[64];
+  snprintf(first, sizeof(first), "%s", tok);
+  json_decref(j);
+  gwc_resp_free(&r);
+  const char *second = gwc_token(srv.port, GWS_APP_KEY, "{\"user\":\"alice\"}");
+  assert_non_null(second);
+  assert_string_not_equal(first, second);
+}
+
+static void sessions_refuses_missing_or_wrong_app_key(void **state)
+{
+  (void)state;
+  static const char body[] = "{\"user\":\"mallory\"}";
+  const char *keys[] = {NULL, "wrong", GWS_APP_KEY "x", "itest-app-key", ""};
+  for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+    struct gwc_resp r;
+    assert_int_equal(post_session(keys[i], body, &r), 0);
+    assert_int_equal(r.status, 401);
+    assert_string_equal(gwc_error_code(&r), "unauthorized");
+    gwc_resp_free(&r);
+  }
+  /* A right key under another scheme is still refused. */
+  struct gwc_resp r;
+  assert_int_equal(gwc_http_ex(srv.port, "POST", "/v1/sessions", NULL, body, (size_t)-1,
+                               "Authorization: Basic " GWS_APP_KEY "\r\n", &r),
+                   0);
+  assert_int_equal(r.status, 401);
+  gwc_resp_free(&r);
+}
+
+static void sessions_refuses_unknown_fields_and_wrong_types(void **state)
+{
+  (void)state;
+  expect_bad_body("{\"user\":\"alice\",\"role\":\"admin\"}");
+  expect_bad_body("{\"user\":\"alice\",\"allowed_destination\":[\"bob\"]}");
+  expect_bad_body("{\"user\":42}");
+  expect_bad_body("{\"user\":\"alice\",\"display_name\":7}");
+  expect_bad_body("{\"user\":\"alice\",\"allowed_destinations\":\"bob\"}");
+  expect_bad_body("{\"user\":\"alice\",\"allowed_destinations\":[1]}");
+  expect_bad_body("{\"user\":\"alice\",\"allowed_destinations\":[\"bad name\"]}");
+  expect_bad_body("{\"user\":\"alice\",\"media\":\"audio\"}");
+  expect_bad_body("{\"user\":\"alice\",\"media\":[\"audio\",\"smell\"]}");
+  expect_bad_body("{\"user\":\"alice\",\"media\":[]}");
+  expect_bad_body("{\"user\":\"alice\",\"ttl_s\":\"3600\"}");
+  expect_bad_body("{\"user\":\"alice\",\"ttl_s\":3600.5}");
+  expect_bad_body("{\"display_name\":\"No User\"}");
+  expect_bad_body("[\"user\",\"alice\"]");
+  expect_bad_body("{\"user\":\"alice\",\"user\":\"bob\"}");
+  expect_bad_body("{\"user\":\"alice\"");
+  expect_bad_body("not json");
+}
+
+static void sessions_refuses_user_outside_the_pattern(void **state)
+{
+  (void)state;
+  char body[256];
+  expect_bad_body("{\"user\":\"\"}");
+  expect_bad_body("{\"user\":\"al ice\"}");
+  expect_bad_body("{\"user\":\"alice/../root\"}");
+  expect_bad_body("{\"user\":\"\\u00e9lise\"}");
+  char name[70];
+  memset(name, 'a', 65);
+  name[65] = '\0';
+  snprintf(body, sizeof(body), "{\"user\":\"%s\"}", name);
+  expect_bad_body(body);
+  name[64] = '\0'; /* 64 is the longest allowed */
+  snprintf(body, sizeof(body), "{\"user\":\"%s\"}", name);
+  assert_non_null(gwc_token(srv.port, GWS_APP_KEY, body));
+  assert_non_null(gwc_token(srv.port, GWS_APP_KEY, "{\"user\":\"A.b_c-9\"}"));
+}
+
+static void sessions_refuses_ttl_outside_60_to_86400(void **state)
+{
+  (void)state;
+  expect_bad_body("{\"user\":\"alice\",\"ttl_s\":59}");
+  expect_bad_body("{\"user\":\"alice\",\"ttl_s\":86401}");
+  expect_bad_body("{\"user\":\"alice\",\"ttl_s\":-1}");
+  assert_non_null(gwc_token(srv.port, GWS_APP_KEY, "{\"user\":\"alice\",\"ttl_s\":60}"));
+  assert_non_null(gwc_token(srv.port, GWS_APP_KEY, "{\"user\":\"alice\",\"ttl_s\":86400}"));
+}
+
+static void sessions_refuses_empty_and_oversized_bodies(void **state)
+{
+  (void)state;
+  struct gwc_resp r;
+  assert_int_equal(gwc_http(srv.port, "POST", "/v1/sessions", GWS_APP_KEY, NULL, &r), 0);
+  assert_int_equal(r.status, 400);
+  gwc_resp_free(&r);
+  size_t big = 70 * 1024;
+  char *body = malloc(big + 1);
+  memset(body, ' ', big);
+  body[0] = '{';
+  body[big - 1] = '}';
+  body[big] = '\0';
+  assert_int_equal(gwc_http(srv.port, "POST", "/v1/sessions", GWS_APP_KEY, body, &r), 0);
+  assert_int_equal(r.status, 413);
+  assert_string_equal(gwc_error_code(&r), "too_large");
+  gwc_resp_free(&r);
+  free(body);
+  /* The server is still there. */
+  assert_int_equal(gwc_http(srv.port, "GET", "/v1/health", NULL, NULL, &r), 0);
+  assert_int_equal(r.status, 200);
+  gwc_resp_free(&r);
+}
+
+static void delete_session_needs_key_and_a_live_token(void **state)
+{
+  (void)state;
+  const char *t = gwc_token(srv.port, GWS_APP_KEY, "{\"user\":\"dave\"}");
+  assert_non_null(t);
+  char path[200];
+  snprintf(path, sizeof(path), "/v1/sessions/%s", t);
+  struct gwc_resp r;
+  assert_int_equal(gwc_http(srv.port, "DELETE", path, "wrong-key", NULL, &r), 0);
+  assert_int_equal(r.status, 401);
+  gwc_resp_free(&r);
+  assert_int_equal(gwc_http(srv.port, "DELETE", path, GWS_APP_KEY, NULL, &r), 0);
+  assert_int_equal(r.status, 204);
+  gwc_resp_free(&r);
+  assert_int_equal(gwc_http(srv.port, "DELETE", path, GWS_APP_KEY, NULL, &r), 0);
+  assert_int_equal(r.status, 404);
+  gwc_resp_free(&r);
+  assert_int_equal(gwc_http(srv.port, "DELETE", "/v1/sessions/short", GWS_APP_KEY, NULL, &r), 0);
+  assert_int_equal(r.status, 404);
+  gwc_resp_free(&r);
+}
+
+static void calls_get_needs_key_and_known_call(void **state)
+{
+  (void)state;
+  struct gwc_resp r;
+  assert_int_equal(gwc_http(srv.port, "GET", "/v1/calls/abcdefgh1234", NULL, NULL, &r), 0);
+  assert_int_equal(r.status, 401);
+  gwc_resp_free(&r);
+  assert_int_equal(gwc_http(srv.port, "GET", "/v1/calls/abcdefgh1234", GWS_APP_KEY, NULL, &r), 0);
+  assert_int_equal(r.status, 404);
+  assert_string_equal(gwc_error_code(&r), "not_found");
+  gwc_resp_free(&r);
+  assert_int_equal(gwc_http(srv.port, "GET", "/v1/calls/bad!id", GWS_APP_KEY, NULL, &r), 0);
+  assert_int_equal(r.status, 400);
+  gwc_resp_free(&r);
+}
+
+static unsigned long long metric(const char *text, const char *name)
+{
+  size_t n = strlen(name);
+  for (const char *p = text; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+    if (strncmp(p, name, n) == 0 && p[n] == ' ')
+      return strtoull(p + n + 1, NULL, 10);
+  return ~0ull;
+}
+
+static void metrics_count_tokens_issued_and_rejected(void **state)
+{
+  (void)state;
+  struct gwc_resp r;
+  assert_int_equal(gwc_http(srv.port, "GET", "/metrics", NULL, NULL, &r), 0);
+  assert_int_equal(r.status, 200);
+  assert_non_null(strstr(gwc_header(&r, "content-type"), "text/plain"));
+  unsigned long long issued = metric(r.body, "rtcgate_tokens_issued_total");
+  assert_true(issued != ~0ull);
+  assert_true(metric(r.body, "rtcgate_calls_active") != ~0ull);
+  assert_true(metric(r.body, "rtcgate_legs_active") != ~0ull);
+  assert_true(metric(r.body, "rtcgate_media_drops_total{reason=\"unknown_ssrc\"}") != ~0ull);
+  assert_true(metric(r.body, "rtcgate_dtls_failures_total{reason=\"fingerprint\"}") != ~0ull);
+  assert_true(metric(r.body, "rtcgate_tokens_rejected_total") != ~0ull);
+  gwc_resp_free(&r);
+  assert_non_null(gwc_token(srv.port, GWS_APP_KEY, "{\"user\":\"erin\"}"));
+  assert_int_equal(gwc_http(srv.port, "GET", "/metrics", NULL, NULL, &r), 0);
+  assert_int_equal(metric(r.body, "rtcgate_tokens_issued_total"), issued + 1);
+  gwc_resp_free(&r);
+}
+
+static void demo_token_is_issued_to_loopback_with_any_destination(void **state)
+{
+  (void)state;
+  struct gwc_resp r;
+  assert_int_equal(gwc_http(srv.port, "POST", "/demo/token", NULL, "{\"user\":\"frank\"}", &r), 0);
+  assert_int_equal(r.status, 201);
+  json_t *j = json_loads(r.body, 0, NULL);
+  assert_int_equal(strlen(gwc_str(j, "token")), 43);
+  assert_string_equal(gwc_str(j, "user"), "frank");
+  json_decref(j);
+  gwc_resp_free(&r);
+  assert_int_equal(gwc_http(srv.port, "POST", "/demo/token", NULL, "{\"user\":\"frank\",\"ttl_s\":99}", &r), 0);
+  assert_int_equal(r.status, 400);
+  gwc_resp_free(&r);
+}
+
+static void static_files_sdk_and_demo_page_are_served(void **state)
+{
+  (void)state;
+  struct gwc_resp r;
+  assert_int_equal(gwc_http(srv.port, "GET", "/sdk/rtcgate.js", NULL, NULL, &r), 0);
+  assert_int_equal(r.status, 200);
+  assert_non_null(strstr(gwc_header(&r, "content-type"), "javascript"));
+  assert_true(r.body_len > 100);
+  gwc_resp_free(&r);
+  assert_int_equal(gwc_http(srv.port, "GET", "/", NULL, NULL, &r), 0);
+  assert_int_equal(r.status, 200);
+  assert_non_null(strstr(gwc_header(&r, "content-type"), "text/html"));
+  gwc_resp_free(&r);
+  static const char *const bad[] = {"/../CMakeLists.txt", "/sdk/../../CMakeLists.txt", "/sdk/.hidden",
+                                    "/%2e%2e/CMakeLists.txt", "/nonexistent.js", "/sdk/demo/index.html"};
+  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+    assert_int_equal(gwc_http(srv.port, "GET", bad[i], NULL, NULL, &r), 0);
+    if (r.status != 404)
+      fprintf(stderr, "%s -> %d\n", bad[i], r.status);
+    assert_true(r.status == 404 || r.status == 403 || r.status == 400);
+    assert_null(strstr(r.body, "cmake_minimum_required"));
+    gwc_resp_free(&r);
+  }
+}
+
+static void unknown_routes_and_methods_are_refused(void **state)
+{
+  (void)state;
+  struct gwc_resp r;
+  assert_int_equal(gwc_http(srv.port, "GET", "/v1/sessions", GWS_APP_KEY, NULL, &r), 0);
+  assert_int_equal(r.status, 405);
+  gwc_resp_free(&r);
+  assert_int_equal(gwc_http(srv.port, "POST", "/v1/nothing", GWS_APP_KEY, "{}", &r), 0);
+  assert_int_equal(r.status, 404);
+  gwc_resp_free(&r);
+}
+
+static void tls_certificate_covers_localhost_and_old_tls_is_refused(void **state)
+{
+  (void)state;
+  char path[300];
+  snprintf(path, sizeof(path), "%s/cert.pem", srv.dir);
+  struct stat st;
+  assert_int_equal(stat(path, &st), 0);
+  assert_int_equal(st.st_mode & 0777, 0600);
+  snprintf(path, sizeof(path), "%s/key.pem", srv.dir);
+  assert_int_equal(stat(path, &st), 0);
+  assert_int_equal(st.st_mode & 0777, 0600);
+  snprintf(path, sizeof(path), "%s/cert.pem", srv.dir);
+  FILE *f = fopen(path, "r");
+  X509 *x = PEM_read_X509(f, NULL, NULL, NULL);
+  fclose(f);
+  assert_non_null(x);
+  assert_int_equal(X509_check_host(x, "localhost", 0, 0, NULL), 1);
+  assert_int_equal(X509_check_ip_asc(x, "127.0.0.1", 0), 1);
+  X509_free(x);
+  /* A client that trusts only this certificate verifies the server as 127.0.0.1. */
+  struct gwc_tls t;
+  assert_int_equal(gwc_tls_connect_ex(&t, srv.port, path, 0), 0);
+  assert_true(SSL_version(t.ssl) >= TLS1_2_VERSION);
+  gwc_tls_close(&t);
+  assert_int_not_equal(gwc_tls_connect_ex(&t, srv.port, NULL, TLS1_1_VERSION), 0);
+}
+
+static void app_key_is_made_once_printed_once_and_used(void **state)
+{
+  (void)state;
+  struct gw_server s2;
+  static const char *const none[] = {NULL};
+  assert_int_equal(gw_server_start_ex(&s2, none, NULL, NULL), 0);
+  const char *line = strstr(s2.out, "application key");
+  assert_non_null(line);
+  char key[128];
+  char path[300];
+  snprintf(path, sizeof(path), "%s/app.key", s2.dir);
+  struct stat st;
+  assert_int_equal(stat(path, &st), 0);
+  assert_int_equal(st.st_mode & 0777, 0600);
+  FILE *f = fopen(path, "r");
+  assert_non_null(fgets(key, sizeof(key), f));
+  fclose(f);
+  key[strcspn(key, "\n")] = '\0';
+  assert_true(strlen(key) >= 22); /* >= 128 bits in base64url */
+  assert_non_null(strstr(line, key));
+  assert_non_null(gwc_token(s2.port, key, "{\"user\":\"gina\"}"));
+  char dir[256];
+  snprintf(dir, sizeof(dir), "%s", s2.dir);
+  assert_int_equal(gw_server_stop_keep(&s2), 0);
+  /* A restart keeps the key and does not print it again. */
+  assert_int_equal(gw_server_start_ex(&s2, none, NULL, dir), 0);
+  assert_null(strstr(s2.out, "application key"));
+  assert_non_null(gwc_token(s2.port, key, "{\"user\":\"gina\"}"));
+  assert_int_equal(gw_server_stop(&s2), 0);
+}
+
+static void config_file_settings_apply_and_flags_override(void **state)
+{
+  (void)state;
+  char conf[] = "/tmp/rtcgate-itest-conf-XXXXXX";
+  int fd = mkstemp(conf);
+  assert_true(fd >= 0);
+  static const char text[] = "# test config\ndemo = true\nlisten = 127.0.0.1:1\nring_timeout_ms = 5000\n";
+  assert_int_equal(write(fd, text, sizeof(text) - 1), (ssize_t)sizeof(text) - 1);
+  close(fd);
+  struct gw_server s2;
+  /* --listen on the command line (from gw_server_start) comes after --config and wins over port 1. */
+  const char *const extra[] = {"--config", conf, NULL};
+  assert_int_equal(gw_server_start_ex(&s2, extra, GWS_APP_KEY, NULL), 0);
+  struct gwc_resp r;
+  assert_int_equal(gwc_http(s2.port, "GET", "/", NULL, NULL, &r), 0);
+  assert_int_equal(r.status, 200); /* demo = true from the file */
+  gwc_resp_free(&r);
+  assert_int_equal(gw_server_stop(&s2), 0);
+  unlink(conf);
+  /* The shipped example parses (its ports and state dir are overridden by the flags). */
+  const char *const example[] = {"--config", RG_SOURCE_DIR "/docs/rtcgate.conf.example", NULL};
+  assert_int_equal(gw_server_start_ex(&s2, example, GWS_APP_KEY, NULL), 0);
+  assert_int_equal(gwc_http(s2.port, "GET", "/", NULL, NULL, &r), 0);
+  assert_int_equal(r.status, 404); /* demo = false */
+  gwc_resp_free(&r);
+  assert_int_equal(gw_server_stop(&s2), 0);
+  /* A bad value stops the server with status 2 before it listens. */
+  FILE *p = popen(RG_BIN_DIR "/rtcgate serve --listen 127.0.0.1:0 --ring-timeout-ms soon 2>&1", "r");
+  char line[256] = "";
+  assert_non_null(fgets(line, sizeof(line), p));
+  assert_int_equal(WEXITSTATUS(pclose(p)), 2);
+  assert_non_null(strstr(line, "ring-timeout-ms"));
+}
+
+static void version_and_help_commands_work(void **state)
+{
+  (void)state;
+  FILE *p = popen(RG_BIN_DIR "/rtcgate version", "r");
+  char line[128] = "";
+  assert_non_null(fgets(line, sizeof(line), p));
+  assert_int_equal(pclose(p), 0);
+  assert_string_equal(line, "rtcgate 0.1.0\n");
+  p = popen(RG_BIN_DIR "/rtcgate help", "r");
+  assert_non_null(fgets(line, sizeof(line), p));
+  assert_int_equal(pclose(p), 0);
+  assert_non_null(strstr(line, "rtcgate serve"));
+  p = popen(RG_BIN_DIR "/rtcgate serve --no-such-flag 1 2>/dev/null", "r");
+  assert_int_equal(WEXITSTATUS(pclose(p)), 2);
+}
+
+int main(void)
+{
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(health_reports_ok_and_version),
+      cmocka_unit_test(sessions_issues_opaque_token_with_expiry),
+      cmocka_unit_test(sessions_refuses_missing_or_wrong_app_key),
+      cmocka_unit_test(sessions_refuses_unknown_fields_and_wrong_types),
+      cmocka_unit_test(sessions_refuses_user_outside_the_pattern),
+      cmocka_unit_test(sessions_refuses_ttl_outside_60_to_86400),
+      cmocka_unit_test(sessions_refuses_empty_and_oversized_bodies),
+      cmocka_unit_test(delete_session_needs_key_and_a_live_token),
+      cmocka_unit_test(calls_get_needs_key_and_known_call),
+      cmocka_unit_test(metrics_count_tokens_issued_and_rejected),
+      cmocka_unit_test(demo_token_is_issued_to_loopback_with_any_destination),
+      cmocka_unit_test(static_files_sdk_and_demo_page_are_served),
+      cmocka_unit_test(unknown_routes_and_methods_are_refused),
+      cmocka_unit_test(tls_certificate_covers_localhost_and_old_tls_is_refused),
+      cmocka_unit_test(app_key_is_made_once_printed_once_and_used),
+      cmocka_unit_test(config_file_settings_apply_and_flags_override),
+      cmocka_unit_test(version_and_help_commands_work),
+  };
+  return cmocka_run_group_tests(tests, setup, teardown);
+}

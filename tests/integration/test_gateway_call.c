@@ -1,0 +1,528 @@
+/* rtcgate integration — calls through a real `rtcgate serve` (gateway and
+ * media broker) on loopback: call -> incoming + ringing -> answer -> answer,
+ * reject, hangup, not_found, forbidden (destination and media kind), busy,
+ * ring timeout, media setup timeout, bad SDP, a socket that goes away,
+ * shutdown; and a full call whose two legs are simulated native clients
+ * (tests/integration/test_broker_client.h: ICE + DTLS + SRTP on UDP), which
+ * must get "secured" frames and relay media.
+ * Timeouts are shortened with the hidden --ring-timeout-ms and
+ * --media-timeout-ms flags. SDPs: captured Chromium offer/answer
+ * (tests/data/sdp) and SDPs built with the rg_sdp builder. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+
+#include <cmocka.h>
+
+#include "gw_client.h"
+#include "gw_server.h"
+#include "test_broker_client.h"
+
+#define WAIT_MS 3000
+#define RING_MS 1000
+#define MEDIA_MS 2500
+
+static struct gw_server srv;
+static char *offer_sdp, *answer_sdp;
+static unsigned call_seq;
+
+static int setup(void **state)
+{
+  (void)state;
+  offer_sdp = gws_read_file(RG_TEST_DATA_DIR "/sdp/chromium-156.0.8078.108-offer.sdp");
+  answer_sdp = gws_read_file(RG_TEST_DATA_DIR "/sdp/chromium-156.0.8078.108-answer.sdp");
+  if (!offer_sdp || !answer_sdp)
+    return -1;
+  static const char *const extra[] = {"--ring-timeout-ms", "1000", "--media-timeout-ms", "2500", NULL};
+  return gw_server_start(&srv, extra);
+}
+
+static int teardown(void **state)
+{
+  (void)state;
+  free(offer_sdp);
+  free(answer_sdp);
+  return gw_server_stop(&srv) == 0 ? 0 : -1;
+}
+
+static void new_call_id(char id[32])
+{
+  snprintf(id, 32, "call-%u-%d", ++call_seq, (int)getpid());
+}
+
+static void connect_user(struct gwc_ws *w, uint16_t port, const char *body, const char *user)
+{
+  const char *t = gwc_token(port, GWS_APP_KEY, body);
+  assert_non_null(t);
+  assert_int_equal(gwc_ws_open(w, port), 0);
+  assert_int_equal(gwc_ws_send_json(w, json_pack("{s:s,s:s}", "type", "auth", "token", t)), 0);
+  json_t *j = gwc_ws_recv_json(w, WAIT_MS);
+  assert_string_equal(gwc_type(j), "ready");
+  assert_string_equal(gwc_str(j, "user"), user);
+  json_decref(j);
+}
+
+/* A user allowed to call anyone with audio and video. */
+static void connect_as(struct gwc_ws *w, const char *user)
+{
+  char body[160];
+  snprintf(body, sizeof(body), "{\"user\":\"%s\",\"display_name\":\"User %s\",\"allowed_destinations\":[\"*\"]}", user,
+           user);
+  connect_user(w, srv.port, body, user);
+}
+
+/* The next frame must have this type (and call_id, if given); returned for more checks. */
+static json_t *expect(struct gwc_ws *w, const char *type, const char *call_id, int timeout_ms)
+{
+  json_t *j = gwc_ws_recv_json(w, timeout_ms);
+  if (!j || strcmp(gwc_type(j), type) != 0) {
+    char *s = j ? json_dumps(j, 0) : NULL;
+    fprintf(stderr, "expected %s, got %s (closed=%d code=%d)\n", type, s ? s : "nothing", w->closed, w->close_code);
+    free(s);
+  }
+  assert_non_null(j);
+  assert_string_equal(gwc_type(j), type);
+  if (call_id)
+    assert_string_equal(gwc_str(j, "call_id"), call_id);
+  return j;
+}
+
+static void expect_hangup(struct gwc_ws *w, const char *call_id, const char *reason, int timeout_ms)
+{
+  json_t *j = expect(w, "hangup", call_id, timeout_ms);
+  assert_string_equal(gwc_str(j, "reason"), reason);
+  json_decref(j);
+}
+
+static void expect_error(struct gwc_ws *w, const char *call_id, const char *code)
+{
+  json_t *j = expect(w, "error", call_id, WAIT_MS);
+  assert_string_equal(gwc_str(j, "code"), code);
+  json_decref(j);
+}
+
+static void send_call(struct gwc_ws *w, const char *id, const char *to, const char *sdp)
+{
+  assert_int_equal(
+      gwc_ws_send_json(w, json_pack("{s:s,s:s,s:s,s:s}", "type", "call", "call_id", id, "to", to, "sdp", sdp)), 0);
+}
+
+static void send_simple(struct gwc_ws *w, const char *type, const char *id)
+{
+  assert_int_equal(gwc_ws_send_json(w, json_pack("{s:s,s:s}", "type", type, "call_id", id)), 0);
+}
+
+/* caller calls callee with the Chromium offer; both sides see it ring. */
+static void ring(struct gwc_ws *caller, struct gwc_ws *callee, const char *id, const char *from, const char *to)
+{
+  send_call(caller, id, to, offer_sdp);
+  json_t *in = expect(callee, "incoming", id, WAIT_MS);
+  assert_string_equal(gwc_str(in, "from"), from);
+  json_decref(in);
+  json_decref(expect(caller, "ringing", id, WAIT_MS));
+}
+
+static json_t *get_call(const char *id, int *status)
+{
+  char path[128];
+  snprintf(path, sizeof(path), "/v1/calls/%s", id);
+  struct gwc_resp r;
+  assert_int_equal(gwc_http(srv.port, "GET", path, GWS_APP_KEY, NULL, &r), 0);
+  *status = r.status;
+  json_t *j = json_loads(r.body, 0, NULL);
+  gwc_resp_free(&r);
+  return j;
+}
+
+static void call_rings_the_callee_and_the_answer_reaches_the_caller(void **state)
+{
+  (void)state;
+  struct gwc_ws a, b;
+  char id[32];
+  new_call_id(id);
+  connect_as(&a, "alice");
+  connect_as(&b, "bob");
+  send_call(&a, id, "bob", offer_sdp);
+  json_t *in = expect(&b, "incoming", id, WAIT_MS);
+  assert_string_equal(gwc_str(in, "from"), "alice");
+  assert_string_equal(gwc_str(in, "display_name"), "User alice");
+  const char *boffer = gwc_str(in, "sdp");
+  /* The broker's own offer: its fingerprint, actpass, not Alice's transport. */
+  assert_non_null(strstr(boffer, "a=fingerprint:sha-256 "));
+  assert_non_null(strstr(boffer, "a=setup:actpass"));
+  assert_null(strstr(boffer, "a=ice-ufrag:J07l"));
+  assert_null(strstr(boffer, "8D:F6:CC:61:64:D4"));
+  json_decref(in);
+  json_decref(expect(&a, "ringing", id, WAIT_MS));
+
+  int status;
+  json_t *c = get_call(id, &status);
+  assert_int_equal(status, 200);
+  assert_string_equal(gwc_str(c, "state"), "ringing");
+  json_decref(c);
+
+  assert_int_equal(
+      gwc_ws_send_json(&b, json_pack("{s:s,s:s,s:s}", "type", "answer", "call_id", id, "sdp", answer_sdp)), 0);
+  json_t *ans = expect(&a, "answer", id, WAIT_MS);
+  assert_non_null(strstr(gwc_str(ans, "sdp"), "a=setup:active"));
+  assert_non_null(strstr(gwc_str(ans, "sdp"), "a=fingerprint:sha-256 "));
+  json_decref(ans);
+
+  c = get_call(id, &status);
+  assert_int_equal(status, 200);
+  assert_string_equal(gwc_str(c, "call_id"), id);
+  assert_string_equal(gwc_str(c, "state"), "active");
+  json_t *legs = json_object_get(c, "legs");
+  assert_int_equal(json_array_size(legs), 2);
+  assert_string_equal(gwc_str(json_array_get(legs, 0), "user"), "alice");
+  assert_string_equal(gwc_str(json_array_get(legs, 0), "side"), "caller");
+  assert_string_equal(gwc_str(json_array_get(legs, 1), "user"), "bob");
+  assert_true(json_is_boolean(json_object_get(json_array_get(legs, 1), "fingerprint_verified")));
+  assert_true(json_is_object(json_object_get(json_array_get(legs, 1), "drops")));
+  json_decref(c);
+
+  send_simple(&a, "hangup", id);
+  expect_hangup(&b, id, "normal", WAIT_MS);
+  c = get_call(id, &status);
+  assert_int_equal(status, 404);
+  json_decref(c);
+  gwc_ws_free(&a);
+  gwc_ws_free(&b);
+}
+
+static void reject_reaches_the_caller_as_hangup_with_its_reason(void **state)
+{
+  (void)state;
+  struct gwc_ws a, b;
+  char id[32];
+  connect_as(&a, "alice");
+  connect_as(&b, "bob");
+  new_call_id(id);
+  ring(&a, &b, id, "alice", "bob");
+  send_simple(&b, "reject", id);
+  expect_hangup(&a, id, "rejected", WAIT_MS);
+  new_call_id(id);
+  ring(&a, &b, id, "alice", "bob");
+  assert_int_equal(gwc_ws_send(&b, "{\"type\":\"reject\",\"call_id\":\"x\",\"reason\":\"busy\"}"), 0);
+  expect_error(&b, NULL, "bad_message"); /* call_id too short */
+  char msg[128];
+  snprintf(msg, sizeof(msg), "{\"type\":\"reject\",\"call_id\":\"%s\",\"reason\":\"busy\"}", id);
+  assert_int_equal(gwc_ws_send(&b, msg), 0);
+  expect_hangup(&a, id, "busy", WAIT_MS);
+  gwc_ws_free(&a);
+  gwc_ws_free(&b);
+}
+
+static void caller_hangup_while_ringing_reaches_the_callee(void **state)
+{
+  (void)state;
+  struct gwc_ws a, b;
+  char id[32];
+  connect_as(&a, "alice");
+  connect_as(&b, "bob");
+  new_call_id(id);
+  ring(&a, &b, id, "alice", "bob");
+  send_simple(&a, "hangup", id);
+  expect_hangup(&b, id, "normal", WAIT_MS);
+  /* Answering the ended call: not_found. */
+  assert_int_equal(
+      gwc_ws_send_json(&b, json_pack("{s:s,s:s,s:s}", "type", "answer", "call_id", id, "sdp", answer_sdp)), 0);
+  expect_error(&b, id, "not_found");
+  gwc_ws_free(&a);
+  gwc_ws_free(&b);
+}
+
+static void call_to_a_user_not_connected_ends_not_found(void **state)
+{
+  (void)state;
+  struct gwc_ws a;
+  char id[32];
+  connect_as(&a, "alice");
+  new_call_id(id);
+  send_call(&a, id, "nobody", offer_sdp);
+  expect_hangup(&a, id, "not_found", WAIT_MS);
+  gwc_ws_free(&a);
+}
+
+static void call_outside_allowed_destinations_ends_forbidden(void **state)
+{
+  (void)state;
+  struct gwc_ws a, b, c;
+  char id[32];
+  connect_user(&a, srv.port, "{\"user\":\"amy\",\"allowed_destinations\":[\"bob\"]}", "amy");
+  connect_as(&b, "bob");
+  connect_as(&c, "carol");
+  new_call_id(id);
+  send_call(&a, id, "carol", offer_sdp);
+  expect_hangup(&a, id, "forbidden", WAIT_MS);
+  /* Carol heard nothing: her next frame is the answer to her own probe. */
+  send_simple(&c, "hangup", "probe-call-1");
+  expect_error(&c, "probe-call-1", "not_found");
+  new_call_id(id);
+  send_call(&a, id, "amy", offer_sdp); /* oneself */
+  expect_hangup(&a, id, "forbidden", WAIT_MS);
+  new_call_id(id);
+  ring(&a, &b, id, "amy", "bob"); /* the allowed one works */
+  send_simple(&a, "hangup", id);
+  expect_hangup(&b, id, "normal", WAIT_MS);
+  gwc_ws_free(&a);
+  gwc_ws_free(&b);
+  gwc_ws_free(&c);
+}
+
+static void offer_with_a_media_kind_the_token_lacks_ends_forbidden(void **state)
+{
+  (void)state;
+  struct gwc_ws a, b;
+  char id[32];
+  connect_user(&a, srv.port, "{\"user\":\"audrey\",\"allowed_destinations\":[\"*\"],\"media\":[\"audio\"]}", "audrey");
+  connect_as(&b, "bob");
+  new_call_id(id);
+  send_call(&a, id, "bob", offer_sdp); /* audio + video */
+  expect_hangup(&a, id, "forbidden", WAIT_MS);
+  send_simple(&b, "hangup", "probe-call-2");
+  expect_error(&b, "probe-call-2", "not_found");
+  gwc_ws_free(&a);
+  gwc_ws_free(&b);
+}
+
+static void call_to_a_user_in_a_call_ends_busy(void **state)
+{
+  (void)state;
+  struct gwc_ws a, b, c;
+  char id[32], id2[32];
+  connect_as(&a, "alice");
+  connect_as(&b, "bob");
+  connect_as(&c, "carol");
+  new_call_id(id);
+  ring(&a, &b, id, "alice", "bob");
+  new_call_id(id2);
+  send_call(&c, id2, "bob", offer_sdp);
+  expect_hangup(&c, id2, "busy", WAIT_MS);
+  new_call_id(id2);
+  send_call(&a, id2, "carol", offer_sdp); /* alice is in a call already */
+  expect_error(&a, id2, "busy");
+  new_call_id(id2);
+  send_call(&c, id2, "bob", offer_sdp);
+  expect_hangup(&c, id2, "busy", WAIT_MS);
+  send_call(&c, id, "alice", offer_sdp); /* a call_id in use */
+  expect_error(&c, id, "bad_message");
+  send_simple(&a, "hangup", id);
+  expect_hangup(&b, id, "normal", WAIT_MS);
+  gwc_ws_free(&a);
+  gwc_ws_free(&b);
+  gwc_ws_free(&c);
+}
+
+static void unanswered_call_ends_with_timeout_for_both(void **state)
+{
+  (void)state;
+  struct gwc_ws a, b;
+  char id[32];
+  connect_as(&a, "alice");
+  connect_as(&b, "bob");
+  new_call_id(id);
+  uint64_t t0 = gwc_now_ms();
+  ring(&a, &b, id, "alice", "bob");
+  expect_hangup(&a, id, "timeout", RING_MS + WAIT_MS);
+  expect_hangup(&b, id, "timeout", WAIT_MS);
+  uint64_t took = gwc_now_ms() - t0;
+  assert_true(took >= RING_MS - 50 && took < RING_MS + 1500);
+  gwc_ws_free(&a);
+  gwc_ws_free(&b);
+}
+
+static void answered_call_whose_media_never_comes_up_ends_media_failed(void **state)
+{
+  (void)state;
+  struct gwc_ws a, b;
+  char id[32];
+  connect_as(&a, "alice");
+  connect_as(&b, "bob");
+  new_call_id(id);
+  ring(&a, &b, id, "alice", "bob");
+  assert_int_equal(
+      gwc_ws_send_json(&b, json_pack("{s:s,s:s,s:s}", "type", "answer", "call_id", id, "sdp", answer_sdp)), 0);
+  json_decref(expect(&a, "answer", id, WAIT_MS));
+  /* Nobody runs ICE or DTLS toward the broker. */
+  expect_hangup(&a, id, "media_failed", MEDIA_MS + WAIT_MS);
+  expect_hangup(&b, id, "media_failed", WAIT_MS);
+  gwc_ws_free(&a);
+  gwc_ws_free(&b);
+}
+
+static void bad_sdp_gets_error_bad_sdp(void **state)
+{
+  (void)state;
+  struct gwc_ws a, b;
+  char id[32];
+  connect_as(&a, "alice");
+  connect_as(&b, "bob");
+  new_call_id(id);
+  send_call(&a, id, "bob", "v=0\r\nthis is not sdp\r\n");
+  expect_error(&a, id, "bad_sdp");
+  /* Plain RTP (no fingerprint, RTP/AVP) is refused too. */
+  char *plain = strdup(offer_sdp);
+  for (char *p = plain; (p = strstr(p, "a=fingerprint:")) != NULL;)
+    memcpy(p, "a=xingerprint:", 14);
+  send_call(&a, id, "bob", plain);
+  free(plain);
+  expect_error(&a, id, "bad_sdp");
+  send_simple(&b, "hangup", "probe-call-3");
+  expect_error(&b, "probe-call-3", "not_found");
+  /* A bad answer leaves the call ringing; a good one then works. */
+  ring(&a, &b, id, "alice", "bob");
+  assert_int_equal(
+      gwc_ws_send_json(&b, json_pack("{s:s,s:s,s:s}", "type", "answer", "call_id", id, "sdp", "v=0\r\n")), 0);
+  expect_error(&b, id, "bad_sdp");
+  assert_int_equal(
+      gwc_ws_send_json(&b, json_pack("{s:s,s:s,s:s}", "type", "answer", "call_id", id, "sdp", answer_sdp)), 0);
+  json_decref(expect(&a, "answer", id, WAIT_MS));
+  send_simple(&b, "hangup", id);
+  expect_hangup(&a, id, "normal", WAIT_MS);
+  gwc_ws_free(&a);
+  gwc_ws_free(&b);
+}
+
+static void a_socket_that_closes_ends_its_call_with_gone(void **state)
+{
+  (void)state;
+  struct gwc_ws a, b;
+  char id[32];
+  connect_as(&a, "alice");
+  connect_as(&b, "bob");
+  new_call_id(id);
+  ring(&a, &b, id, "alice", "bob");
+  gwc_ws_free(&b);
+  expect_hangup(&a, id, "gone", WAIT_MS);
+  /* A replaced socket ends its call the same way. */
+  struct gwc_ws b2, b3;
+  connect_as(&b2, "bob");
+  new_call_id(id);
+  ring(&a, &b2, id, "alice", "bob");
+  connect_as(&b3, "bob");
+  expect_hangup(&a, id, "gone", WAIT_MS);
+  assert_int_equal(gwc_ws_wait_close(&b2, WAIT_MS), 4409);
+  gwc_ws_free(&a);
+  gwc_ws_free(&b2);
+  gwc_ws_free(&b3);
+}
+
+/* ---- a full call with simulated native clients ---- */
+
+struct media_fx {
+  struct tc_client caller, callee;
+};
+
+static bool both_transports_secured(void *arg)
+{
+  struct media_fx *f = arg;
+  return rg_transport_state(f->caller.t) == RG_TRANSPORT_READY && rg_transport_state(f->callee.t) == RG_TRANSPORT_READY;
+}
+
+static bool callee_got_audio(void *arg)
+{
+  struct media_fx *f = arg;
+  return tc_got(&f->callee, f->caller.audio_ssrc, false) != NULL;
+}
+
+static void secured_frames_reach_both_users_and_media_flows(void **state)
+{
+  (void)state;
+  struct gwc_ws a, b;
+  struct media_fx f;
+  char id[32];
+  connect_as(&a, "alice");
+  connect_as(&b, "bob");
+  tc_client_init(&f.caller, "alice", "aaaa", 0x1111u, 0x2222u);
+  tc_client_init(&f.callee, "bob", "bbbb", 0x3333u, 0x4444u);
+  new_call_id(id);
+  char *offer = tc_client_sdp(&f.caller, &f.caller.fp, RG_SDP_SETUP_ACTPASS);
+  send_call(&a, id, "bob", offer);
+  free(offer);
+  json_t *in = expect(&b, "incoming", id, WAIT_MS);
+  char *callee_offer = strdup(gwc_str(in, "sdp"));
+  json_decref(in);
+  json_decref(expect(&a, "ringing", id, WAIT_MS));
+  char *answer = tc_client_sdp(&f.callee, &f.callee.fp, RG_SDP_SETUP_ACTIVE);
+  assert_int_equal(gwc_ws_send_json(&b, json_pack("{s:s,s:s,s:s}", "type", "answer", "call_id", id, "sdp", answer)),
+                   0);
+  free(answer);
+  json_t *ans = expect(&a, "answer", id, WAIT_MS);
+  /* The broker answered the caller with setup:active, so the caller is DTLS server. */
+  tc_client_connect(&f.caller, gwc_str(ans, "sdp"), RG_DTLS_SERVER);
+  tc_client_connect(&f.callee, callee_offer, RG_DTLS_CLIENT);
+  json_decref(ans);
+  free(callee_offer);
+  struct tc_client *cs[2] = {&f.caller, &f.callee};
+  assert_true(tc_pump(cs, 2, MEDIA_MS, both_transports_secured, &f));
+  for (int i = 0; i < 2; i++) {
+    json_t *s = expect(i == 0 ? &a : &b, "secured", id, WAIT_MS);
+    assert_string_equal(gwc_str(s, "dtls_version"), "DTLS 1.2");
+    assert_true(strlen(gwc_str(s, "dtls_cipher")) > 0);
+    assert_true(strlen(gwc_str(s, "srtp_profile")) > 0);
+    json_decref(s);
+  }
+  uint8_t pkt[256];
+  for (uint16_t seq = 1; seq <= 5; seq++)
+    assert_true(tc_send(&f.caller, pkt, tc_rtp(pkt, 111, f.caller.audio_ssrc, seq, 100), false) > 0);
+  assert_true(tc_pump(cs, 2, 2000, callee_got_audio, &f));
+  int status;
+  json_t *c = get_call(id, &status);
+  assert_int_equal(status, 200);
+  json_t *legs = json_object_get(c, "legs");
+  for (int i = 0; i < 2; i++) {
+    json_t *leg = json_array_get(legs, (size_t)i);
+    assert_true(json_is_true(json_object_get(leg, "fingerprint_verified")));
+    assert_string_equal(gwc_str(leg, "dtls_version"), "DTLS 1.2");
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(leg, "drops"), "unknown_ssrc")), 0);
+  }
+  assert_true(json_integer_value(json_object_get(json_array_get(legs, 0), "packets_in")) >= 1);
+  json_decref(c);
+  send_simple(&b, "hangup", id);
+  expect_hangup(&a, id, "normal", WAIT_MS);
+  tc_client_free(&f.caller);
+  tc_client_free(&f.callee);
+  gwc_ws_free(&a);
+  gwc_ws_free(&b);
+}
+
+static void shutdown_hangs_up_every_call_and_exits_zero(void **state)
+{
+  (void)state;
+  struct gw_server s2;
+  assert_int_equal(gw_server_start(&s2, NULL), 0);
+  struct gwc_ws a, b;
+  connect_user(&a, s2.port, "{\"user\":\"alice\",\"allowed_destinations\":[\"*\"]}", "alice");
+  connect_user(&b, s2.port, "{\"user\":\"bob\"}", "bob");
+  send_call(&a, "shutdown-call", "bob", offer_sdp);
+  json_decref(expect(&b, "incoming", "shutdown-call", WAIT_MS));
+  json_decref(expect(&a, "ringing", "shutdown-call", WAIT_MS));
+  kill(s2.pid, SIGTERM);
+  expect_hangup(&a, "shutdown-call", "gone", WAIT_MS);
+  expect_hangup(&b, "shutdown-call", "gone", WAIT_MS);
+  assert_int_equal(gwc_ws_wait_close(&a, WAIT_MS), 1001);
+  assert_int_equal(gw_server_stop(&s2), 0);
+  gwc_ws_free(&a);
+  gwc_ws_free(&b);
+}
+
+int main(void)
+{
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(call_rings_the_callee_and_the_answer_reaches_the_caller),
+      cmocka_unit_test(reject_reaches_the_caller_as_hangup_with_its_reason),
+      cmocka_unit_test(caller_hangup_while_ringing_reaches_the_callee),
+      cmocka_unit_test(call_to_a_user_not_connected_ends_not_found),
+      cmocka_unit_test(call_outside_allowed_destinations_ends_forbidden),
+      cmocka_unit_test(offer_with_a_media_kind_the_token_lacks_ends_forbidden),
+      cmocka_unit_test(call_to_a_user_in_a_call_ends_busy),
+      cmocka_unit_test(unanswered_call_ends_with_timeout_for_both),
+      cmocka_unit_test(answered_call_whose_media_never_comes_up_ends_media_failed),
+      cmocka_unit_test(bad_sdp_gets_error_bad_sdp),
+      cmocka_unit_test(a_socket_that_closes_ends_its_call_with_gone),
+      cmocka_unit_test(secured_frames_reach_both_users_and_media_flows),
+      cmocka_unit_test(shutdown_hangs_up_every_call_and_exits_zero),
+  };
+  return cmocka_run_group_tests(tests, setup, teardown);
+}
