@@ -95,48 +95,12 @@ static bool is_ipv4(const char *ip)
   return inet_pton(AF_INET, ip, &a) == 1;
 }
 
-/* Port 0 means "any free port": find one the broker can bind, since the
- * broker interface takes a port, not a socket. */
-static int pick_udp_port(const char *ip, uint16_t *port)
-{
-  struct sockaddr_storage ss;
-  socklen_t sl;
-  memset(&ss, 0, sizeof(ss));
-  if (is_ipv4(ip)) {
-    struct sockaddr_in *a = (struct sockaddr_in *)&ss;
-    a->sin_family = AF_INET;
-    inet_pton(AF_INET, ip, &a->sin_addr);
-    sl = sizeof(*a);
-  } else {
-    struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
-    a->sin6_family = AF_INET6;
-    if (inet_pton(AF_INET6, ip, &a->sin6_addr) != 1)
-      return -1;
-    sl = sizeof(*a);
-  }
-  int fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (fd < 0)
-    return -1;
-  if (bind(fd, (struct sockaddr *)&ss, sl) != 0 || getsockname(fd, (struct sockaddr *)&ss, &sl) != 0) {
-    close(fd);
-    return -1;
-  }
-  close(fd);
-  *port = ntohs(ss.ss_family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port
-                                        : ((struct sockaddr_in6 *)&ss)->sin6_port);
-  return 0;
-}
-
 static int start_broker(struct gw *gw)
 {
-  gw->media_port = gw->cfg.media_port;
-  if (gw->media_port == 0 && pick_udp_port(gw->cfg.media_ip, &gw->media_port) != 0) {
-    fprintf(stderr, "rtcgate: gateway: cannot find a free UDP port on %s\n", gw->cfg.media_ip);
-    return -1;
-  }
+  /* Port 0 lets the broker bind any free port; it tells us which afterwards. */
   struct rg_broker_config bc = {
       .media_ip = gw->cfg.media_ip,
-      .media_port = gw->media_port,
+      .media_port = gw->cfg.media_port,
       .setup_timeout_ms = gw->cfg.media_timeout_ms,
       .max_calls = gw->cfg.max_calls,
       .now_unix = (uint64_t)gw_unix_now(),
@@ -146,9 +110,10 @@ static int start_broker(struct gw *gw)
     rc = rg_broker_start(gw->broker);
   if (rc) {
     fprintf(stderr, "rtcgate: gateway: the media broker did not start on udp %s:%u: %s\n", gw->cfg.media_ip,
-            (unsigned)gw->media_port, rg_strerror(rc));
+            (unsigned)gw->cfg.media_port, rg_strerror(rc));
     return -1;
   }
+  gw->media_port = rg_broker_media_port(gw->broker);
   return 0;
 }
 
