@@ -1,0 +1,289 @@
+/* librtcgate-client internals, shared by src/client/client_*.c only. */
+#ifndef RTCGATE_CLIENT_INTERNAL_H
+#define RTCGATE_CLIENT_INTERNAL_H
+
+#include <openssl/ssl.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rtcgate/addr.h"
+#include "rtcgate/cert.h"
+#include "rtcgate/client.h"
+#include "rtcgate/client_media.h"
+#include "client/media_internal.h"
+#include "rtcgate/dtls.h"
+#include "rtcgate/fingerprint.h"
+#include "rtcgate/transport.h"
+
+/* ---- limits ---------------------------------------------------------------- */
+
+#define CL_HOST_MAX 256
+#define CL_PATH_MAX 256
+#define CL_WS_FRAME_MAX (1024u * 1024u)  /* one incoming message; the server's own cap is 256 KiB */
+#define CL_WS_OUT_MAX (4u * 1024u * 1024u) /* queued outgoing bytes before the socket counts as stuck */
+#define CL_WS_IN_CHUNK 16384
+#define CL_HTTP_HEAD_MAX 8192           /* upgrade response head */
+#define CL_CONNECT_TIMEOUT_US 10000000ull /* TCP + TLS + upgrade + auth */
+#define CL_WS_PING_US 20000000ull        /* keep NATs and proxies from timing the socket out */
+#define CL_SDP_MAX 65536
+#define CL_UFRAG_LEN 8
+#define CL_PWD_LEN 24
+#define CL_CALL_ID_LEN 16
+#define CL_FRAME_US 20000ull            /* 20 ms audio frames */
+#define CL_SEND_CATCHUP_MAX 5           /* frames sent at once after a late wakeup */
+#define CL_RTCP_INTERVAL_US 1000000ull  /* mean; randomised 0.5..1.5 (RFC 3550 §6.3.5) */
+#define CL_MAX_GAP_PLC 5                /* lost frames concealed before a jump is taken as a reset */
+#define CL_PKT_MAX 1500                 /* plaintext RTP/RTCP we build */
+#define CL_DGRAM_MAX 2048
+#define CL_RAW_PAYLOAD_MIN 16           /* send time (8) + sequence (4) + room */
+#define CL_RAW_PAYLOAD_MAX 1200
+#define CL_UDP_BATCH 8
+/* The callee's leg exists at the broker only once the gateway has passed our
+ * answer on; a check sent before is dropped and retried only after the
+ * 500 ms STUN RTO. Holding the first check this long avoids that wait. */
+#define CL_CALLEE_ICE_HOLD_US 20000ull
+#define CL_PT_OPUS 111
+#define CL_PT_PCMU 0
+
+/* ---- URL and TLS (client_tls.c) --------------------------------------------- */
+
+struct cl_url {
+  char host[CL_HOST_MAX]; /* without brackets */
+  bool host_is_ip;
+  uint16_t port;
+  char path[CL_PATH_MAX]; /* "" when the URL had none */
+};
+
+int cl_url_parse(const char *url, struct cl_url *out);
+/* A client SSL_CTX that verifies as tls says (TLS 1.2+). */
+int cl_tls_ctx_new(const struct rg_client_tls *tls, SSL_CTX **out, char *err, size_t err_cap);
+/* Parses a pin: 64 hex digits, ':' allowed. */
+int cl_pin_parse(const char *text, uint8_t out[32]);
+/* A new SSL on fd for host, checking name/IP or pin as tls says. pin may be
+ * NULL unless tls->verify is PIN; it must outlive the SSL. */
+int cl_tls_ssl_new(SSL_CTX *ctx, const struct rg_client_tls *tls, const struct cl_url *u, const uint8_t *pin,
+                   int fd, SSL **out);
+/* Non-blocking TCP connect to host:port (name resolution blocks). */
+int cl_tcp_connect(const struct cl_url *u, int *fd_out);
+/* Why the last handshake failed, for messages. */
+void cl_tls_error_text(SSL *ssl, int ret, char *buf, size_t cap);
+
+/* ---- WebSocket client over TLS (client_ws.c) -------------------------------- */
+
+enum cl_ws_state {
+  CL_WS_IDLE = 0,
+  CL_WS_TCP,       /* connect() in progress */
+  CL_WS_TLS,       /* TLS handshake */
+  CL_WS_UPGRADE,   /* HTTP upgrade sent, reading the 101 */
+  CL_WS_OPEN,
+  CL_WS_CLOSED,
+};
+
+struct cl_ws {
+  int state; /* enum cl_ws_state */
+  int fd;
+  SSL *ssl;
+  struct cl_url url;
+  uint8_t pin[32];
+  char key[32]; /* Sec-WebSocket-Key (base64 of 16 random bytes) */
+  uint8_t *in;  /* bytes read, not yet parsed */
+  size_t in_len, in_cap;
+  uint8_t *out; /* bytes to write */
+  size_t out_len, out_cap;
+  uint8_t *msg; /* fragmented message being assembled */
+  size_t msg_len;
+  int msg_op;
+  bool close_sent;
+  uint16_t close_code; /* from the peer, 0 when none */
+  char why[RG_CLIENT_TEXT_MAX];
+};
+
+/* on_text(arg, text, len) for each complete text message. */
+typedef void (*cl_ws_text_cb)(void *arg, const char *text, size_t len);
+typedef void (*cl_ws_open_cb)(void *arg);
+
+int cl_ws_start(struct cl_ws *w, SSL_CTX *ctx, const struct rg_client_tls *tls, const struct cl_url *u);
+/* Makes progress; RG_ERR_CLOSED (why filled) when the connection ended. */
+int cl_ws_io(struct cl_ws *w, cl_ws_open_cb on_open, cl_ws_text_cb on_text, void *arg);
+bool cl_ws_wants_write(const struct cl_ws *w);
+int cl_ws_send_text(struct cl_ws *w, const char *text, size_t len);
+int cl_ws_send_ping(struct cl_ws *w);
+void cl_ws_close(struct cl_ws *w, uint16_t code);
+void cl_ws_cleanup(struct cl_ws *w);
+/* Frame codec, exposed for unit tests: parses one frame at buf; returns
+ * bytes consumed, 0 when more bytes are needed, or a negative rg_err. */
+struct cl_ws_frame {
+  bool fin;
+  int op;
+  const uint8_t *payload;
+  size_t len;
+};
+int cl_ws_parse_frame(uint8_t *buf, size_t len, size_t max_payload, struct cl_ws_frame *out);
+/* Writes a masked client frame; returns its length or RG_ERR_BUFFER. */
+int cl_ws_build_frame(uint8_t *out, size_t cap, int op, const uint8_t *payload, size_t len,
+                      const uint8_t mask[4]);
+/* Sec-WebSocket-Accept for a key (RFC 6455 §4.2.2). */
+void cl_ws_accept_for(const char *key, char out[32]);
+
+/* ---- SDP (client_sdp.c) ----------------------------------------------------- */
+
+struct cl_local_media {
+  const char *ufrag, *pwd;
+  const struct rg_fingerprint *fp;
+  int setup; /* enum rg_sdp_setup */
+  const struct rg_addr *addr;
+  const char *ip;
+  uint32_t ssrc;
+  const char *cname, *msid_stream, *msid_track;
+  int codec_first; /* enum rg_client_codec */
+  bool both_codecs;
+  const char *mid;
+};
+
+/* What the client needs from the broker's SDP. */
+struct cl_remote_media {
+  char ufrag[RG_ICE_MAX_UFRAG + 1], pwd[RG_ICE_MAX_PWD + 1];
+  struct rg_fingerprint fps[RG_DTLS_MAX_FINGERPRINTS];
+  size_t n_fps;
+  int setup;
+  struct rg_addr cand;
+  uint32_t cand_priority;
+  uint32_t ssrcs[RG_TRANSPORT_MAX_SSRCS];
+  size_t n_ssrcs;
+  char mid[32];
+  int codecs[4]; /* enum rg_client_codec in the section's format order */
+  uint8_t pts[4];
+  size_t n_codecs;
+};
+
+int cl_sdp_build(const struct cl_local_media *lm, char **out, char *err, size_t err_cap);
+int cl_sdp_read(const char *text, size_t len, struct cl_remote_media *out, char *err, size_t err_cap);
+
+/* ---- the client ------------------------------------------------------------- */
+
+enum cl_call_state {
+  CL_CALL_NONE = 0,
+  CL_CALL_OUTGOING, /* our offer sent */
+  CL_CALL_INCOMING, /* the broker's offer here, not answered */
+  CL_CALL_MEDIA,    /* transport running */
+};
+
+struct cl_call {
+  int state;
+  bool caller;
+  char id[RG_CLIENT_ID_MAX], peer[RG_CLIENT_ID_MAX], display[RG_CLIENT_TEXT_MAX];
+  char *remote_sdp; /* INCOMING: the broker's offer */
+  char ufrag[CL_UFRAG_LEN + 1], pwd[CL_PWD_LEN + 1];
+  uint32_t ssrc;
+  struct rg_transport *t;
+  bool secured;
+  const struct rg_codec_ops *ops;
+  struct rg_codec *codec;
+  uint8_t pt;
+  uint64_t t_start, t_secured;
+  uint64_t next_send, next_rtcp, next_play;
+  uint64_t ice_hold_until; /* callee: first ICE check not before this */
+  uint32_t raw_seq;
+  struct rg_tone tone;
+  size_t wav_pos;
+  struct rg_wav_writer rec;
+  bool recording;
+  struct rg_rtp_tx tx;
+  struct rg_rtp_rx_stats rx;
+  struct rg_jb jb;
+  struct rg_media_remote_report remote;
+  uint64_t rtp_sent, rtp_bytes_sent, rtp_received, rtp_bytes_received, late, dropped;
+  uint64_t rtcp_sent, rtcp_received;
+};
+
+/* Delay histogram shared by the clients of a load run. */
+#define CL_HIST_BUCKETS 20000 /* 10 µs each: 0..200 ms, last one is "more" */
+#define CL_HIST_US 10
+struct cl_hist {
+  uint64_t n;
+  uint64_t b[CL_HIST_BUCKETS];
+};
+void cl_hist_add(struct cl_hist *h, uint64_t us);
+double cl_hist_quantile_ms(const struct cl_hist *h, double q);
+
+struct rg_client {
+  /* configuration (strings copied) */
+  struct rg_client_config cfg;
+  char *server, *token, *ca_file, *pin_text, *media_ip, *send_wav, *record_wav;
+  struct cl_url url;
+  uint8_t pin[32];
+
+  SSL_CTX *tls_ctx;
+  struct rg_cert *cert;
+  struct rg_dtls_ctx *dtls_ctx;
+  struct rg_fingerprint fp;
+  bool owns_shared;
+
+  int ep, tfd, efd, udp_fd;
+  bool shared_ep; /* ep belongs to the caller (load generator) */
+  struct rg_addr local;
+  uint64_t armed; /* what the timerfd is set to */
+
+  struct cl_ws ws;
+  bool ready, closed, closed_reported;
+  uint64_t connect_deadline, next_ping;
+  char user[RG_CLIENT_ID_MAX];
+
+  struct cl_call call;
+  struct rg_client_stats st;
+  struct rg_pcm wav;     /* send_wav at the codec's rate (loaded per codec) */
+  uint32_t wav_rate;
+
+  pthread_mutex_t mu;
+  pthread_t thread;
+  bool thread_running;
+  volatile int stop;
+
+  struct cl_hist *delay_hist; /* load mode: one-way delays of raw payloads */
+  uint8_t rx_buf[CL_UDP_BATCH][CL_DGRAM_MAX];
+};
+
+/* client_core.c */
+/* A client whose sockets go into the caller's epoll set shared_ep; the
+ * caller calls cl_process_ready on their events (cl_event_tag tells whose
+ * and which) and at rg_client_next_timeout. */
+int cl_client_new_in(struct rg_client **out, const struct rg_client_config *cfg, int shared_ep);
+int cl_process_ready(struct rg_client *c, uint64_t now, bool ws_ready, bool udp_ready);
+int cl_event_tag(uint64_t data, struct rg_client **c); /* 1: ws, 2: udp */
+void cl_emit(struct rg_client *c, struct rg_client_event *ev);
+int cl_send_json(struct rg_client *c, void *json); /* json_t *, stolen */
+void cl_rand(void *buf, size_t len);
+void cl_rand_text(char *out, size_t n); /* n chars of [A-Za-z0-9] + NUL */
+
+/* client_signal.c */
+void cl_signal_on_text(struct rg_client *c, const char *text, size_t len);
+void cl_signal_on_open(struct rg_client *c);
+int cl_call_start(struct rg_client *c, const char *to, uint64_t now);
+int cl_call_answer(struct rg_client *c, const char *id, uint64_t now);
+int cl_call_reject(struct rg_client *c, const char *id, const char *reason);
+/* Ends the call: tells the server (send_hangup), stops media, emits HANGUP. */
+void cl_call_end(struct rg_client *c, const char *reason, bool local, bool send_hangup);
+
+/* client_media.c */
+int cl_media_start(struct rg_client *c, const struct cl_remote_media *rm, int codec, uint8_t pt, int dtls_role,
+                   uint64_t now, char *err, size_t err_cap);
+void cl_media_stop(struct rg_client *c, uint64_t now);
+void cl_media_on_datagram(struct rg_client *c, uint64_t now, const struct rg_addr *from, uint8_t *data,
+                          size_t len);
+void cl_media_timers(struct rg_client *c, uint64_t now);
+uint64_t cl_media_next_timeout(const struct rg_client *c);
+/* Sends what the transport has queued (datagrams) and handles its events. */
+void cl_media_drain(struct rg_client *c, uint64_t now);
+
+/* client_rtp.c: audio frames, RTP, RTCP, receive statistics */
+int cl_audio_prepare(struct rg_client *c, int codec);
+void cl_rtp_send_due(struct rg_client *c, uint64_t now);
+void cl_rtp_play_due(struct rg_client *c, uint64_t now);
+void cl_rtp_on_rtp(struct rg_client *c, uint64_t now, const uint8_t *pkt, size_t len);
+void cl_rtcp_send(struct rg_client *c, uint64_t now);
+void cl_rtcp_on_rtcp(struct rg_client *c, uint64_t now, const uint8_t *pkt, size_t len);
+void cl_rx_fill_stats(struct rg_client *c);
+
+#endif
