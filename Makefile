@@ -8,7 +8,7 @@ ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 15
 
-.PHONY: all setup build build-asan test test-unit test-asan test-e2e fuzz-smoke bench-srtp run clean
+.PHONY: all setup build build-asan test test-unit test-asan test-e2e fuzz-smoke bench-srtp bench-relay run clean
 
 all: build
 
@@ -47,6 +47,10 @@ test: test-unit test-asan fuzz-smoke test-e2e
 
 bench-srtp: build
 	@$(BUILD)/bin/bench_srtp
+
+# rtcgate serve + rtcgate-load at 100, 1,000 and 5,000 concurrent audio calls.
+bench-relay: build
+	@scripts/bench-relay $(BUILD)/bin
 
 # The embedded default: gateway + broker in one process on 127.0.0.1, a
 # self-signed certificate and an application key in ./var, the demo on.
