@@ -138,8 +138,19 @@ struct cl_local_media {
   uint32_t ssrc;
   const char *cname, *msid_stream, *msid_track;
   int codec_first; /* enum rg_client_codec */
+  int pt_first;    /* answering: the offer's payload type of codec_first (offering: 111 Opus, 0 PCMU) */
   bool both_codecs;
   const char *mid;
+  /* Answering: the offer, whose every m-section the answer mirrors (RFC 3264
+   * §6): offer->used is our audio section, the others are refused (port 0). */
+  const struct cl_remote_media *offer;
+};
+
+#define CL_SDP_MAX_SECTIONS 16 /* m-sections of a remote SDP the client can answer */
+
+/* One m-section of a remote SDP, as much as a refusal of it repeats. */
+struct cl_sdp_section {
+  char media[16], proto[32], fmt[32], mid[32];
 };
 
 /* What the client needs from the broker's SDP. */
@@ -156,6 +167,8 @@ struct cl_remote_media {
   int codecs[4]; /* enum rg_client_codec in the section's format order */
   uint8_t pts[4];
   size_t n_codecs;
+  struct cl_sdp_section sections[CL_SDP_MAX_SECTIONS]; /* every m-section, in order */
+  size_t n_sections, used;                             /* used: the audio section read above */
 };
 
 int cl_sdp_build(const struct cl_local_media *lm, char **out, char *err, size_t err_cap);

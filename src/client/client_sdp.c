@@ -1,5 +1,6 @@
 /* librtcgate-client: the client's own SDP (one audio m-section, built with
- * the rg_sdp builder) and what it needs from the broker's SDP. */
+ * the rg_sdp builder; an answer also refuses every other section of the
+ * offer) and what it needs from the broker's SDP. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,51 +12,64 @@
 
 #define SDP_ERR(...) (snprintf(err, err_cap, __VA_ARGS__), rc = RG_ERR_MALFORMED)
 
-static int add_codec(struct rg_sdp *s, struct rg_sdp_media *m, int codec)
+static int add_codec(struct rg_sdp *s, struct rg_sdp_media *m, int codec, const char *pt)
 {
+  char v[64];
   int rc;
   if (codec == RG_CLIENT_CODEC_OPUS) {
-    rc = rg_sdp_add_attr(s, m, "rtpmap", "111 opus/48000/2");
-    if (!rc)
-      rc = rg_sdp_add_attr(s, m, "fmtp", "111 minptime=10;useinbandfec=1");
+    snprintf(v, sizeof v, "%s opus/48000/2", pt);
+    rc = rg_sdp_add_attr(s, m, "rtpmap", v);
+    if (!rc) {
+      snprintf(v, sizeof v, "%s minptime=10;useinbandfec=1", pt);
+      rc = rg_sdp_add_attr(s, m, "fmtp", v);
+    }
     return rc;
   }
-  return rg_sdp_add_attr(s, m, "rtpmap", "0 PCMU/8000");
+  snprintf(v, sizeof v, "%s PCMU/8000", pt);
+  return rg_sdp_add_attr(s, m, "rtpmap", v);
 }
 
-int cl_sdp_build(const struct cl_local_media *lm, char **out, char *err, size_t err_cap)
+/* An offered m-section the answer refuses: port 0, the offer's proto and one
+ * of its formats, its mid (RFC 3264 §6; RFC 8843 §7.3.3: not in the BUNDLE
+ * group). The broker counts the answer's sections against the offer's. */
+static int add_refused(struct rg_sdp *s, const struct cl_sdp_section *sec, const char *ip)
 {
-  struct rg_sdp *s = NULL;
+  struct rg_sdp_media *m;
+  const char *fmt = sec->fmt;
+  int rc = rg_sdp_add_media(s, sec->media, 0, sec->proto, &fmt, 1, &m);
+  if (!rc)
+    rc = rg_sdp_set_conn(s, m, ip);
+  if (!rc && sec->mid[0])
+    rc = rg_sdp_add_attr(s, m, "mid", sec->mid);
+  return rc;
+}
+
+/* Our one audio section: the chosen codec first (with the offer's payload
+ * type when answering), the other second when offering both. */
+static int add_audio(struct rg_sdp *s, const struct cl_local_media *lm)
+{
   struct rg_sdp_media *m;
   struct rg_sdp_transport_spec spec;
   struct rg_sdp_candidate cand;
   const char *fmts[2];
   int codecs[2];
-  size_t n_fmt = 0, len;
-  char line[256], sess[24];
-  char *text = NULL;
+  char pts[2][4], line[256];
+  size_t n_fmt = 0;
   int rc;
-  uint64_t sid;
   codecs[n_fmt++] = lm->codec_first;
   if (lm->both_codecs)
     codecs[n_fmt++] = lm->codec_first == RG_CLIENT_CODEC_OPUS ? RG_CLIENT_CODEC_PCMU : RG_CLIENT_CODEC_OPUS;
-  for (size_t i = 0; i < n_fmt; i++)
-    fmts[i] = codecs[i] == RG_CLIENT_CODEC_OPUS ? "111" : "0";
-  cl_rand(&sid, sizeof sid);
-  snprintf(sess, sizeof sess, "%llu", (unsigned long long)(sid >> 2)); /* < 2^62: fits any parser */
-  rc = rg_sdp_new(&s, sess);
-  if (rc)
-    goto fail;
-  snprintf(line, sizeof line, "BUNDLE %s", lm->mid);
-  if ((rc = rg_sdp_add_attr(s, NULL, "group", line)) != 0)
-    goto fail;
-  snprintf(line, sizeof line, "WMS %s", lm->msid_stream);
-  if ((rc = rg_sdp_add_attr(s, NULL, "msid-semantic", line)) != 0)
-    goto fail;
+  for (size_t i = 0; i < n_fmt; i++) {
+    if (i == 0 && lm->offer && lm->pt_first >= 0 && lm->pt_first <= 127)
+      snprintf(pts[i], sizeof pts[i], "%d", lm->pt_first);
+    else
+      snprintf(pts[i], sizeof pts[i], "%s", codecs[i] == RG_CLIENT_CODEC_OPUS ? "111" : "0");
+    fmts[i] = pts[i];
+  }
   if ((rc = rg_sdp_add_media(s, "audio", lm->addr->port, "UDP/TLS/RTP/SAVPF", fmts, n_fmt, &m)) != 0)
-    goto fail;
+    return rc;
   if ((rc = rg_sdp_set_conn(s, m, lm->ip)) != 0)
-    goto fail;
+    return rc;
   memset(&cand, 0, sizeof cand);
   cand.foundation = "1";
   cand.component = 1;
@@ -74,20 +88,47 @@ int cl_sdp_build(const struct cl_local_media *lm, char **out, char *err, size_t 
   spec.candidates = &cand;
   spec.end_of_candidates = true;
   if ((rc = rg_sdp_set_transport(s, m, &spec)) != 0)
-    goto fail;
+    return rc;
   if ((rc = rg_sdp_add_attr(s, m, "mid", lm->mid)) != 0 || (rc = rg_sdp_add_attr(s, m, "sendrecv", NULL)) != 0)
-    goto fail;
+    return rc;
   snprintf(line, sizeof line, "%s %s", lm->msid_stream, lm->msid_track);
   if ((rc = rg_sdp_add_attr(s, m, "msid", line)) != 0 || (rc = rg_sdp_add_attr(s, m, "rtcp-mux", NULL)) != 0)
-    goto fail;
+    return rc;
   for (size_t i = 0; i < n_fmt; i++)
-    if ((rc = add_codec(s, m, codecs[i])) != 0)
-      goto fail;
+    if ((rc = add_codec(s, m, codecs[i], pts[i])) != 0)
+      return rc;
   snprintf(line, sizeof line, "%u cname:%s", (unsigned)lm->ssrc, lm->cname);
   if ((rc = rg_sdp_add_attr(s, m, "ssrc", line)) != 0)
-    goto fail;
+    return rc;
   snprintf(line, sizeof line, "%u msid:%s %s", (unsigned)lm->ssrc, lm->msid_stream, lm->msid_track);
-  if ((rc = rg_sdp_add_attr(s, m, "ssrc", line)) != 0)
+  return rg_sdp_add_attr(s, m, "ssrc", line);
+}
+
+int cl_sdp_build(const struct cl_local_media *lm, char **out, char *err, size_t err_cap)
+{
+  struct rg_sdp *s = NULL;
+  size_t len;
+  char line[256], sess[24];
+  char *text = NULL;
+  int rc;
+  uint64_t sid;
+  cl_rand(&sid, sizeof sid);
+  snprintf(sess, sizeof sess, "%llu", (unsigned long long)(sid >> 2)); /* < 2^62: fits any parser */
+  rc = rg_sdp_new(&s, sess);
+  if (rc)
+    goto fail;
+  snprintf(line, sizeof line, "BUNDLE %s", lm->mid);
+  if ((rc = rg_sdp_add_attr(s, NULL, "group", line)) != 0)
+    goto fail;
+  snprintf(line, sizeof line, "WMS %s", lm->msid_stream);
+  if ((rc = rg_sdp_add_attr(s, NULL, "msid-semantic", line)) != 0)
+    goto fail;
+  if (!lm->offer)
+    rc = add_audio(s, lm);
+  else /* the offer's sections in its order, ours in its place */
+    for (size_t i = 0; i < lm->offer->n_sections && !rc; i++)
+      rc = i == lm->offer->used ? add_audio(s, lm) : add_refused(s, &lm->offer->sections[i], lm->ip);
+  if (rc)
     goto fail;
   len = rg_sdp_write_len(s);
   text = malloc(len + 1);
@@ -155,6 +196,28 @@ int cl_sdp_read(const char *text, size_t len, struct cl_remote_media *out, char 
     SDP_ERR("no audio section");
     goto done;
   }
+  if (s->n_media > CL_SDP_MAX_SECTIONS) {
+    SDP_ERR("more than %d m-sections", CL_SDP_MAX_SECTIONS);
+    goto done;
+  }
+  for (size_t i = 0; i < s->n_media; i++) {
+    const struct rg_sdp_media *o = s->media[i];
+    struct cl_sdp_section *sec = &rm.sections[i];
+    const char *mid = rg_sdp_media_mid(o);
+    if (!mid)
+      mid = "";
+    if (o->n_formats == 0 || strlen(o->media) >= sizeof sec->media || strlen(o->proto) >= sizeof sec->proto ||
+        strlen(o->formats[0]) >= sizeof sec->fmt || strlen(mid) >= sizeof sec->mid) {
+      SDP_ERR("m-section %zu: a field too long to answer", i);
+      goto done;
+    }
+    snprintf(sec->media, sizeof sec->media, "%s", o->media);
+    snprintf(sec->proto, sizeof sec->proto, "%s", o->proto);
+    snprintf(sec->fmt, sizeof sec->fmt, "%s", o->formats[0]);
+    snprintf(sec->mid, sizeof sec->mid, "%s", mid);
+  }
+  rm.n_sections = s->n_media;
+  rm.used = idx;
   if ((rc = rg_sdp_media_transport(s, idx, &tr)) != 0) {
     snprintf(err, err_cap, "no transport in the audio section");
     goto done;

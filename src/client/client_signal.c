@@ -50,8 +50,9 @@ static void new_call(struct rg_client *c, const char *id, const char *peer, bool
   while (c->call.ssrc == 0);
 }
 
-static int build_sdp(struct rg_client *c, int setup, int codec, bool both, const char *mid, char **out, char *err,
-                     size_t cap)
+/* offer: NULL for our offer; the broker's offer when answering (pt: its payload type of codec). */
+static int build_sdp(struct rg_client *c, int setup, int codec, bool both, const char *mid,
+                     const struct cl_remote_media *offer, int pt, char **out, char *err, size_t cap)
 {
   struct cl_local_media lm;
   char track[CL_UFRAG_LEN + 8];
@@ -70,6 +71,8 @@ static int build_sdp(struct rg_client *c, int setup, int codec, bool both, const
   lm.codec_first = codec;
   lm.both_codecs = both;
   lm.mid = mid;
+  lm.offer = offer;
+  lm.pt_first = pt;
   return cl_sdp_build(&lm, out, err, cap);
 }
 
@@ -83,7 +86,7 @@ int cl_call_start(struct rg_client *c, const char *to, uint64_t now)
   cl_rand_text(id, CL_CALL_ID_LEN);
   new_call(c, id, to, true, now);
   /* Both codecs, the chosen one first: the callee (or the browser) picks. */
-  rc = build_sdp(c, RG_SDP_SETUP_ACTPASS, c->cfg.codec, true, "0", &offer, err, sizeof err);
+  rc = build_sdp(c, RG_SDP_SETUP_ACTPASS, c->cfg.codec, true, "0", NULL, -1, &offer, err, sizeof err);
   if (rc) {
     reset_call(c);
     return rc;
@@ -146,7 +149,7 @@ int cl_call_answer(struct rg_client *c, const char *id, uint64_t now)
     rc = cl_media_start(c, &rm, codec, pt, dtls_role_for(rm.setup), now, err, sizeof err);
   if (rc == RG_OK)
     rc = build_sdp(c, rm.setup == RG_SDP_SETUP_ACTIVE ? RG_SDP_SETUP_PASSIVE : RG_SDP_SETUP_ACTIVE, codec, false,
-                   rm.mid, &answer, err, sizeof err);
+                   rm.mid, &rm, pt, &answer, err, sizeof err);
   if (rc == RG_OK) {
     c->call.t_start = now;
     c->call.ice_hold_until = now + CL_CALLEE_ICE_HOLD_US;

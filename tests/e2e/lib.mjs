@@ -4,6 +4,8 @@
 //   RTCGATE_URL      https://127.0.0.1:PORT of the server under test
 //   RTCGATE_APP_KEY  the application key the server was started with
 //   CHROMIUM         the browser binary (default /usr/bin/chromium)
+//   RTCGATE_BIN_DIR  the directory of rtcgate and rtcgate-call
+//   RTCGATE_CERT     the server's certificate (PEM, self-signed)
 import { chromium, request } from 'playwright-core';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
@@ -21,11 +23,12 @@ export const CHROMIUM_ARGS = [
   '--allow-loopback-in-peer-connection', '--ignore-certificate-errors',
 ];
 
-export async function launchBrowser() {
+/** `extraArgs` are appended to CHROMIUM_ARGS (e.g. --use-file-for-fake-audio-capture=…). */
+export async function launchBrowser(extraArgs = []) {
   return chromium.launch({
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
     headless: true,
-    args: CHROMIUM_ARGS,
+    args: [...CHROMIUM_ARGS, ...extraArgs],
     timeout: 30000,
   });
 }

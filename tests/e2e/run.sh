@@ -12,7 +12,8 @@
 #
 # --harness-only  skips the server and the call tests: checks only that the
 #                 namespace, chromium, playwright and the fake devices work.
-# Environment: RTCGATE_BIN (default build/bin/rtcgate), CHROMIUM (default
+# Environment: RTCGATE_BIN (default build/bin/rtcgate; rtcgate-call is taken
+# from the same directory), CHROMIUM (default
 # /usr/bin/chromium), E2E_KEEP_LOG=1 prints the server log even on success.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -63,7 +64,8 @@ if [ "$harness_only" = 1 ]; then
   exit
 fi
 if [ "${#files[@]}" -eq 0 ]; then
-  files=(sdp_mutators.test.mjs harness.test.mjs sdk_stub.test.mjs call.test.mjs negative.test.mjs demo.test.mjs)
+  files=(sdp_mutators.test.mjs harness.test.mjs sdk_stub.test.mjs call.test.mjs negative.test.mjs demo.test.mjs
+         native.test.mjs)
 fi
 
 bin=${RTCGATE_BIN:-$root/build/bin/rtcgate}
@@ -110,6 +112,11 @@ for _ in $(seq 100); do
 done
 [ -n "$port" ] || { echo "e2e: no https://127.0.0.1:PORT line from rtcgate serve in 10 s" >&2; exit 1; }
 export RTCGATE_URL="https://127.0.0.1:$port"
+# For native.test.mjs: the directory of rtcgate-call (built next to rtcgate)
+# and the server's self-signed certificate, which rtcgate-call trusts as --ca.
+RTCGATE_BIN_DIR=$(cd "$(dirname "$bin")" && pwd)
+RTCGATE_CERT="$state/var/cert.pem"
+export RTCGATE_BIN_DIR RTCGATE_CERT
 echo "e2e: rtcgate serve (pid $srv) on $RTCGATE_URL"
 
 node_test "${files[@]}"
