@@ -69,7 +69,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   struct rg_addr from = {.family = RG_AF_INET4, .port = 5000, .ip = {192, 0, 2, 1}};
   struct rg_ice_credentials cr = {"evtj", 4, pwd, sizeof pwd - 1, "h6vY", 4, pwd, sizeof pwd - 1};
   struct rg_ice_lite lite;
-  struct rg_ice_lite_config lc = {cr, false};
+  struct rg_ice_lite_config lc = {cr, false, 0};
   if (rg_ice_lite_init(&lite, &lc) == 0) {
     rg_ice_lite_handle_stun(&lite, 1, &from, data, size);
     rg_ice_lite_handle_stun(&lite, 2, &from, data, size);
@@ -84,7 +84,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
   struct rg_ice_agent agent;
   struct rg_ice_candidate cand = {from, 1};
-  struct rg_ice_agent_config ac = {cr, &cand, 1, 5, 0, true, 1, false};
+  struct rg_ice_agent_config ac = {cr, &cand, 1, 5, 0, true, 1, false, 0};
   if (rg_ice_agent_init(&agent, &ac, 0) == 0) {
     rg_ice_agent_handle_timeout(&agent, 0);
     drain_agent(&agent);

@@ -39,6 +39,8 @@
 #define RG_ICE_CONSENT_MIN_US 4000000ull  /* RFC 7675 §5.1: 5 s * [0.8, 1.2] */
 #define RG_ICE_CONSENT_MAX_US 6000000ull
 #define RG_ICE_CONSENT_TIMEOUT_US 30000000ull /* RFC 7675 §5.1 */
+#define RG_ICE_CONSENT_TIMEOUT_MIN_US 100000ull   /* configurable range (tests shorten it) */
+#define RG_ICE_CONSENT_TIMEOUT_MAX_US 600000000ull
 #define RG_ICE_MAX_TRANSACTIONS (RG_ICE_MAX_REMOTE_CANDIDATES + 4)
 #define RG_ICE_NO_TIMEOUT UINT64_MAX
 
@@ -58,7 +60,7 @@ enum rg_ice_event_type {
   RG_ICE_EVENT_SELECTED = 1,     /* lite: first nominated check; addr = peer */
   RG_ICE_EVENT_ADDRESS_CHANGED,  /* lite: a later nominated check from addr */
   RG_ICE_EVENT_CONNECTED,        /* agent: nominated pair works; addr = remote */
-  RG_ICE_EVENT_CONSENT_LOST,     /* both: 30 s without consent; agent inert */
+  RG_ICE_EVENT_CONSENT_LOST,     /* both: 30 s (configured) without consent; inert */
   RG_ICE_EVENT_FAILED,           /* agent: every check failed; agent inert */
 };
 
@@ -125,6 +127,10 @@ struct rg_ice_lite_config {
   /* RFC 8489 §9.1.3 answers missing or failed authentication with 400/401
    * (the default). true: drop those silently, counted, instead. */
   bool silent_auth_failures;
+  /* Consent is lost this long after the last check on the selected pair;
+   * 0: RG_ICE_CONSENT_TIMEOUT_US (RFC 7675's 30 s). Tests and operators
+   * shorten it; it is never longer than RG_ICE_CONSENT_TIMEOUT_MAX_US. */
+  uint64_t consent_timeout_us;
 };
 
 struct rg_ice_lite {
@@ -133,6 +139,7 @@ struct rg_ice_lite {
   struct rg_addr peer;
   bool consent_armed;
   uint64_t last_consent_us;
+  uint64_t consent_timeout_us;
 };
 
 int rg_ice_lite_init(struct rg_ice_lite *a, const struct rg_ice_lite_config *cfg);
@@ -171,6 +178,9 @@ struct rg_ice_agent_config {
   bool seeded;
   uint64_t seed;
   bool silent_auth_failures;
+  /* Consent timeout, 0: RG_ICE_CONSENT_TIMEOUT_US. The consent check
+   * interval keeps RFC 7675's ratio: timeout / 6 * [0.8, 1.2] (4-6 s at 30 s). */
+  uint64_t consent_timeout_us;
 };
 
 struct rg_ice_txn {
@@ -197,6 +207,7 @@ struct rg_ice_agent {
   uint64_t next_pace_us;
   uint64_t next_consent_us;
   uint64_t last_consent_us;
+  uint64_t consent_timeout_us;
   struct rg_ice_txn txn[RG_ICE_MAX_TRANSACTIONS];
 };
 

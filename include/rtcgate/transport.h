@@ -74,6 +74,9 @@ struct rg_transport_config {
 
   uint32_t srtp_max_streams;   /* 0: RG_TRANSPORT_MAX_SSRCS */
   uint32_t srtp_replay_window; /* 0: the SRTP default (1024) */
+  /* Either mode: consent is lost this long after the last check (lite) or
+   * answered check (controlling); 0: RG_ICE_CONSENT_TIMEOUT_US (30 s). */
+  uint64_t consent_timeout_us;
 };
 
 enum rg_transport_event_type {
@@ -82,7 +85,7 @@ enum rg_transport_event_type {
   RG_TRANSPORT_EV_FINGERPRINT_VERIFIED,
   RG_TRANSPORT_EV_FINGERPRINT_MISMATCH, /* the transport is inert from now on */
   RG_TRANSPORT_EV_DTLS_CONNECTED,       /* version, cipher, srtp_profile; media may flow */
-  RG_TRANSPORT_EV_CONSENT_LOST,         /* 30 s without consent (RFC 7675) */
+  RG_TRANSPORT_EV_CONSENT_LOST,         /* 30 s (configured) without consent (RFC 7675) */
   RG_TRANSPORT_EV_DTLS_CLOSED,          /* the peer sent close_notify */
   RG_TRANSPORT_EV_FAILED,               /* DTLS or ICE failed: err, reason */
 };

@@ -60,6 +60,9 @@ int rg_broker_new(struct rg_broker **out, const struct rg_broker_config *cfg, rg
   uint32_t legs;
   if (!out || !cfg || !cfg->media_ip || strlen(cfg->media_ip) >= sizeof b->media_ip)
     return RG_ERR_INVAL;
+  if (cfg->consent_timeout_ms && ((uint64_t)cfg->consent_timeout_ms * 1000u < RG_ICE_CONSENT_TIMEOUT_MIN_US ||
+                                  (uint64_t)cfg->consent_timeout_ms * 1000u > RG_ICE_CONSENT_TIMEOUT_MAX_US))
+    return RG_ERR_INVAL;
   b = calloc(1, sizeof *b);
   if (!b)
     return RG_ERR_NOMEM;
@@ -69,6 +72,8 @@ int rg_broker_new(struct rg_broker **out, const struct rg_broker_config *cfg, rg
   b->cfg.media_ip = b->media_ip;
   if (!b->cfg.setup_timeout_ms)
     b->cfg.setup_timeout_ms = SETUP_TIMEOUT_MS_DEFAULT;
+  if (!b->cfg.consent_timeout_ms)
+    b->cfg.consent_timeout_ms = (uint32_t)(RG_ICE_CONSENT_TIMEOUT_US / 1000u);
   b->max_calls = cfg->max_calls ? cfg->max_calls : RG_BROKER_MAX_CALLS_DEFAULT;
   if (b->max_calls > RG_BROKER_MAX_CALLS_LIMIT)
     b->max_calls = RG_BROKER_MAX_CALLS_LIMIT;

@@ -36,6 +36,9 @@ struct rg_broker_config {
   uint32_t setup_timeout_ms;  /* a leg not secured this long after its SDP went out: media_failed (10000) */
   uint32_t max_calls;         /* refuse new calls beyond this (limit) */
   uint64_t now_unix;          /* wall clock at start, for the DTLS certificate's validity */
+  /* A secured leg whose peer sent no ICE check this long: LEG_FAILED
+   * "timeout" (RFC 7675 consent). 0: 30000; else 100..600000. */
+  uint32_t consent_timeout_ms;
 };
 
 enum rg_leg_side { RG_LEG_CALLER = 0, RG_LEG_CALLEE = 1 };
@@ -43,7 +46,7 @@ enum rg_leg_side { RG_LEG_CALLER = 0, RG_LEG_CALLEE = 1 };
 enum rg_broker_event_type {
   RG_BROKER_EV_LEG_SECURED = 1, /* DTLS up, fingerprint verified, SRTP keyed */
   RG_BROKER_EV_LEG_FAILED,      /* reason "media_failed" (mismatch, DTLS failure, setup timeout)
-                                   or "timeout" (consent lost 30 s) */
+                                   or "timeout" (consent lost 30 s, consent_timeout_ms) */
 };
 
 struct rg_broker_event {

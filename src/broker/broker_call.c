@@ -218,6 +218,7 @@ int rg_broker_leg_start_(struct rg_broker *b, struct rg_broker_leg *leg, const s
   tc.n_remote_ssrcs = r->n_ssrcs;
   tc.remote_rtcp_senders = r->rtcp_senders;
   tc.n_remote_rtcp_senders = r->n_rtcp_senders;
+  tc.consent_timeout_us = (uint64_t)b->cfg.consent_timeout_ms * 1000u;
   if ((rc = rg_transport_new(&leg->t, &tc, now_us)) < 0)
     return rc;
   rg_broker_drain_leg_(b, leg, now_us);

@@ -92,10 +92,13 @@ static void on_event(struct rg_broker *b, struct rg_broker_leg *leg, const struc
             leg->dtls_version, leg->dtls_cipher, leg->srtp_profile);
     emit(b, leg, RG_BROKER_EV_LEG_SECURED, NULL, NULL);
     break;
-  case RG_TRANSPORT_EV_CONSENT_LOST:
+  case RG_TRANSPORT_EV_CONSENT_LOST: {
+    char detail[RG_BROKER_ERR_MAX];
     leg->consent_lost = true;
-    leg_fail(b, leg, "timeout", "ICE consent lost (30 s without an answer)");
+    snprintf(detail, sizeof detail, "ICE consent lost (%u ms without a check)", (unsigned)b->cfg.consent_timeout_ms);
+    leg_fail(b, leg, "timeout", detail);
     break;
+  }
   case RG_TRANSPORT_EV_DTLS_CLOSED:
     if (!leg->closing)
       fprintf(stderr, "rtcgate: broker: call %s %s leg: peer closed DTLS\n", leg->call->id, side_name(leg));

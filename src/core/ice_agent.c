@@ -26,6 +26,9 @@ int rg_ice_agent_init(struct rg_ice_agent *a, const struct rg_ice_agent_config *
   memset(a, 0, sizeof *a);
   if (!cfg->remote || cfg->n_remote == 0 || cfg->n_remote > RG_ICE_MAX_REMOTE_CANDIDATES)
     return RG_ERR_INVAL;
+  if (cfg->consent_timeout_us && (cfg->consent_timeout_us < RG_ICE_CONSENT_TIMEOUT_MIN_US ||
+                                  cfg->consent_timeout_us > RG_ICE_CONSENT_TIMEOUT_MAX_US))
+    return RG_ERR_INVAL;
   for (size_t i = 0; i < cfg->n_remote; i++) {
     uint8_t f = cfg->remote[i].addr.family;
     if (f != RG_AF_INET4 && f != RG_AF_INET6)
@@ -47,6 +50,7 @@ int rg_ice_agent_init(struct rg_ice_agent *a, const struct rg_ice_agent_config *
   a->n_remote = (uint8_t)cfg->n_remote;
   a->tie_breaker = cfg->tie_breaker;
   a->priority = cfg->priority ? cfg->priority : ICE_DEFAULT_PRIORITY;
+  a->consent_timeout_us = cfg->consent_timeout_us ? cfg->consent_timeout_us : RG_ICE_CONSENT_TIMEOUT_US;
   a->state = RG_ICE_CHECKING;
   a->next_pace_us = now_us;
   return RG_OK;
@@ -125,13 +129,21 @@ static int start_txn(struct rg_ice_agent *a, uint64_t now_us, uint8_t cand, bool
   return RG_OK;
 }
 
+/* RFC 7675 §5.1's 4-6 s for its 30 s timeout; a configured timeout keeps
+ * the ratio, so about six checks fit into it whatever its length. Exact at
+ * the default: 30 s gives 4 s and 6 s. */
+static uint64_t consent_min_us(const struct rg_ice_agent *a)
+{
+  return a->consent_timeout_us * RG_ICE_CONSENT_MIN_US / RG_ICE_CONSENT_TIMEOUT_US;
+}
+
 static int consent_interval(struct rg_ice_agent *a, uint64_t *out)
 {
-  uint64_t r;
+  uint64_t r, lo = consent_min_us(a), hi = a->consent_timeout_us * RG_ICE_CONSENT_MAX_US / RG_ICE_CONSENT_TIMEOUT_US;
   int rc = rg_ice__random(&a->c, &r, sizeof r);
   if (rc != RG_OK)
     return rc;
-  *out = RG_ICE_CONSENT_MIN_US + r % (RG_ICE_CONSENT_MAX_US - RG_ICE_CONSENT_MIN_US + 1);
+  *out = lo + r % (hi - lo + 1);
   return RG_OK;
 }
 
@@ -172,7 +184,7 @@ int rg_ice_agent_handle_timeout(struct rg_ice_agent *a, uint64_t now_us)
     }
     maybe_failed(a);
   } else if (a->state == RG_ICE_CONNECTED) {
-    if (now_us >= a->last_consent_us + RG_ICE_CONSENT_TIMEOUT_US) {
+    if (now_us >= a->last_consent_us + a->consent_timeout_us) {
       close_agent(a, RG_ICE_EVENT_CONSENT_LOST, &a->remote[a->selected].addr);
     } else if (now_us >= a->next_consent_us) {
       uint64_t ivl = 0;
@@ -181,7 +193,7 @@ int rg_ice_agent_handle_timeout(struct rg_ice_agent *a, uint64_t now_us)
         rc = RG_OK;
       if (rc == RG_OK)
         rc = consent_interval(a, &ivl);
-      a->next_consent_us = now_us + (rc == RG_OK ? ivl : RG_ICE_CONSENT_MIN_US);
+      a->next_consent_us = now_us + (rc == RG_OK ? ivl : consent_min_us(a));
     }
   }
   return rc;
@@ -200,8 +212,8 @@ uint64_t rg_ice_agent_next_timeout(const struct rg_ice_agent *a)
   if (a->state == RG_ICE_CONNECTED) {
     if (a->next_consent_us < t)
       t = a->next_consent_us;
-    if (a->last_consent_us + RG_ICE_CONSENT_TIMEOUT_US < t)
-      t = a->last_consent_us + RG_ICE_CONSENT_TIMEOUT_US;
+    if (a->last_consent_us + a->consent_timeout_us < t)
+      t = a->last_consent_us + a->consent_timeout_us;
   }
   return t;
 }
@@ -226,7 +238,7 @@ static int handle_success(struct rg_ice_agent *a, uint64_t now_us, struct rg_ice
     for (size_t i = 0; i < RG_ICE_MAX_TRANSACTIONS; i++)
       a->txn[i].active = false;
     a->last_consent_us = now_us;
-    uint64_t ivl = RG_ICE_CONSENT_MIN_US;
+    uint64_t ivl = consent_min_us(a);
     int rc = consent_interval(a, &ivl);
     a->next_consent_us = now_us + ivl;
     rg_ice__event(&a->c, RG_ICE_EVENT_CONNECTED, &a->remote[t->cand].addr);

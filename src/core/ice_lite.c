@@ -1,5 +1,6 @@
 /* ICE-lite agent (RFC 8445 §2.5, §7.3) with consent watching (RFC 7675):
- * answers checks, follows the nominated peer address, reports 30 s silence. */
+ * answers checks, follows the nominated peer address, reports 30 s silence
+ * (or the configured consent timeout). */
 #include "ice_internal.h"
 #include "rtcgate/error.h"
 
@@ -8,6 +9,10 @@
 int rg_ice_lite_init(struct rg_ice_lite *a, const struct rg_ice_lite_config *cfg)
 {
   memset(a, 0, sizeof *a);
+  if (cfg->consent_timeout_us && (cfg->consent_timeout_us < RG_ICE_CONSENT_TIMEOUT_MIN_US ||
+                                  cfg->consent_timeout_us > RG_ICE_CONSENT_TIMEOUT_MAX_US))
+    return RG_ERR_INVAL;
+  a->consent_timeout_us = cfg->consent_timeout_us ? cfg->consent_timeout_us : RG_ICE_CONSENT_TIMEOUT_US;
   return rg_ice__common_init(&a->c, &cfg->creds, cfg->silent_auth_failures, false, 0);
 }
 
@@ -60,14 +65,14 @@ uint64_t rg_ice_lite_next_timeout(const struct rg_ice_lite *a)
 {
   if (a->c.closed || !a->consent_armed)
     return RG_ICE_NO_TIMEOUT;
-  return a->last_consent_us + RG_ICE_CONSENT_TIMEOUT_US;
+  return a->last_consent_us + a->consent_timeout_us;
 }
 
 int rg_ice_lite_handle_timeout(struct rg_ice_lite *a, uint64_t now_us)
 {
   if (a->c.closed)
     return RG_ERR_CLOSED;
-  if (a->consent_armed && now_us >= a->last_consent_us + RG_ICE_CONSENT_TIMEOUT_US) {
+  if (a->consent_armed && now_us >= a->last_consent_us + a->consent_timeout_us) {
     /* Reported once; then inert, as the leg is to be torn down. */
     rg_ice__event(&a->c, RG_ICE_EVENT_CONSENT_LOST, &a->peer);
     a->c.closed = true;

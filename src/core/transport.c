@@ -228,6 +228,7 @@ int rg_transport_new(struct rg_transport **out, const struct rg_transport_config
     struct rg_ice_lite_config lc;
     memset(&lc, 0, sizeof lc);
     lc.creds = cfg->creds;
+    lc.consent_timeout_us = cfg->consent_timeout_us;
     err = rg_ice_lite_init(&t->ice.lite, &lc);
   } else {
     struct rg_ice_agent_config ac;
@@ -238,6 +239,7 @@ int rg_transport_new(struct rg_transport **out, const struct rg_transport_config
     ac.tie_breaker = cfg->tie_breaker;
     ac.seeded = cfg->seeded;
     ac.seed = cfg->seed;
+    ac.consent_timeout_us = cfg->consent_timeout_us;
     err = rg_ice_agent_init(&t->ice.agent, &ac, now_us);
   }
   if (err < 0)

@@ -33,6 +33,7 @@ struct rg_gw_config {
   uint32_t ring_timeout_ms;       /* unanswered call: hangup timeout (60000) */
   uint32_t media_timeout_ms;      /* leg not secured this long: media_failed (10000) */
   uint32_t max_calls;             /* concurrent calls (1000) */
+  uint32_t consent_timeout_ms;    /* secured leg without ICE checks this long: hangup timeout (30000) */
 };
 
 void rg_gw_config_defaults(struct rg_gw_config *cfg);

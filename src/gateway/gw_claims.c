@@ -1,5 +1,8 @@
 /* rtcgate gateway — the POST /v1/sessions body, checked strictly.
  *
+ * Pure (jansson and libc only, no server state), so fuzz/fuzz_gw_claims.c
+ * runs exactly what the route runs: gw_body_parse, then gw_claims_parse.
+ *
  * Unknown fields, wrong types and out-of-range values are refused (400), so
  * a typo in the application's back end ("allowed_destination") fails loudly
  * instead of minting a token with defaults the developer did not intend.
@@ -74,6 +77,19 @@ static int parse_media(json_t *v, struct gw_claims *c, char *err, size_t cap)
     c->media |= bit;
   }
   return 0;
+}
+
+json_t *gw_body_parse(const char *body, size_t len, char *err, size_t cap)
+{
+  if (!len) {
+    snprintf(err, cap, "a JSON body is required");
+    return NULL;
+  }
+  json_error_t je;
+  json_t *j = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
+  if (!j)
+    snprintf(err, cap, "invalid JSON at line %d: %.100s", je.line, je.text);
+  return j;
 }
 
 int gw_claims_parse(json_t *body, struct gw_claims *c, int64_t *ttl_s, char *err, size_t cap)

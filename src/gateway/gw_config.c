@@ -32,6 +32,7 @@ void rg_gw_config_defaults(struct rg_gw_config *cfg)
   cfg->ring_timeout_ms = 60000;
   cfg->media_timeout_ms = 10000;
   cfg->max_calls = 1000;
+  cfg->consent_timeout_ms = 30000; /* RFC 7675 §5.1 */
 }
 
 static bool parse_u32(const char *v, uint32_t min, uint32_t max, uint32_t *out)
@@ -171,6 +172,8 @@ int rg_gw_config_set(struct rg_gw_config *cfg, const char *key, const char *valu
     return set_ms(&cfg->ring_timeout_ms, value, 100, 3600000, err, cap, "ring-timeout-ms");
   if (key_is(key, "media-timeout-ms"))
     return set_ms(&cfg->media_timeout_ms, value, 100, 600000, err, cap, "media-timeout-ms");
+  if (key_is(key, "consent-timeout-ms"))
+    return set_ms(&cfg->consent_timeout_ms, value, 100, 600000, err, cap, "consent-timeout-ms");
   if (key_is(key, "max-calls"))
     return set_ms(&cfg->max_calls, value, 1, 100000, err, cap, "max-calls");
   snprintf(err, cap, "unknown setting \"%.64s\"", key);

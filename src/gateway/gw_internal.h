@@ -176,6 +176,10 @@ int gw_tokens_check(struct gw_tokens *t, const char *token, size_t len, int64_t 
 int gw_tokens_revoke(struct gw_tokens *t, const char *token, size_t len, uint8_t hash[32]);
 
 /* gw_claims.c: the POST /v1/sessions body */
+/* A request body as JSON (duplicate keys refused); NULL with a message in
+ * err when empty or not JSON. The caller json_decrefs the result. */
+json_t *gw_body_parse(const char *body, size_t len, char *err, size_t err_cap);
+/* The body's claims and ttl; RG_ERR_MALFORMED with a message in err. */
 int gw_claims_parse(json_t *body, struct gw_claims *c, int64_t *ttl_s, char *err, size_t err_cap);
 
 /* gw_http.c: one HTTP request (kept until its response is written) */
@@ -223,6 +227,28 @@ void gw_conn_send(struct gw_conn *c, json_t *obj); /* steals obj */
 void gw_conn_send_error(struct gw_conn *c, const char *call_id, const char *code, const char *message);
 void gw_conn_close(struct gw_conn *c, int code, const char *reason);
 struct gw_conn *gw_conn_find_user(struct gw *gw, const char *user);
+
+/* gw_signal_parse.c: one text frame checked into a message (pure, fuzzed) */
+enum gw_sig_type { GW_SIG_NONE = 0, GW_SIG_AUTH, GW_SIG_CALL, GW_SIG_ANSWER, GW_SIG_REJECT, GW_SIG_HANGUP };
+#define GW_SIG_FIRST_FRAME "the first frame must be {\"type\":\"auth\",\"token\":T}"
+struct gw_sig_msg {
+  json_t *json;     /* the parsed frame (or NULL); the strings below point into it */
+  int type;         /* enum gw_sig_type; set whenever "type" is a known one */
+  const char *error; /* constant text for error bad_message (or, for auth, unauthorized) */
+  const char *call_id; /* set once it matched [A-Za-z0-9_-]{8,64} */
+  size_t call_id_len;
+  const char *token; /* auth */
+  size_t token_len;
+  const char *to;    /* call: a valid user name */
+  size_t to_len;
+  const char *sdp;   /* call, answer: non-empty */
+  size_t sdp_len;
+  const char *reason; /* reject, hangup: a valid reason, or NULL when absent */
+};
+/* 0: a valid message of m->type; RG_ERR_MALFORMED: m->error says why (and
+ * m->type, m->call_id say how far it got). Either way gw_signal_msg_free(m). */
+int gw_signal_parse(const char *text, size_t len, struct gw_sig_msg *m);
+void gw_signal_msg_free(struct gw_sig_msg *m);
 
 /* gw_signal.c: one text frame from a client */
 void gw_signal_handle(struct gw_conn *c, const char *text, size_t len);

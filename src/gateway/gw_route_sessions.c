@@ -29,15 +29,7 @@ static int issue(struct gw *gw, struct lws *wsi, struct gw_http_req *req, struct
 
 static json_t *parse_body(struct gw_http_req *req, char *err, size_t cap)
 {
-  if (!req->body_len) {
-    snprintf(err, cap, "a JSON body is required");
-    return NULL;
-  }
-  json_error_t je;
-  json_t *j = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &je);
-  if (!j)
-    snprintf(err, cap, "invalid JSON at line %d: %.100s", je.line, je.text);
-  return j;
+  return gw_body_parse(req->body, req->body_len, err, cap);
 }
 
 int gw_route_sessions_post(struct gw *gw, struct lws *wsi, struct gw_http_req *req)

@@ -103,6 +103,7 @@ static int start_broker(struct gw *gw)
       .media_port = gw->cfg.media_port,
       .setup_timeout_ms = gw->cfg.media_timeout_ms,
       .max_calls = gw->cfg.max_calls,
+      .consent_timeout_ms = gw->cfg.consent_timeout_ms,
       .now_unix = (uint64_t)gw_unix_now(),
   };
   int rc = rg_broker_new(&gw->broker, &bc, gw_events_push, gw);

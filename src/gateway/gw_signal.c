@@ -1,11 +1,11 @@
-/* rtcgate gateway — one text frame from a client: parse, check, dispatch.
+/* rtcgate gateway — one text frame from a client: parse (gw_signal_parse.c),
+ * then act: authenticate, refuse, or dispatch to the call state machine.
  *
  * Before authentication the only acceptable frame is a valid auth; anything
  * else ends the socket with error unauthorized and close code 4401. After it,
  * a frame that is not a JSON object with a known "type" and the fields that
  * type needs gets error bad_message and the socket stays open, unless that
- * happens GW_WS_BAD_MAX times in a row. Fields a type does not use are
- * ignored, so clients may add their own.
+ * happens GW_WS_BAD_MAX times in a row.
  */
 #include <stdio.h>
 #include <string.h>
@@ -31,17 +31,11 @@ static void refuse_auth(struct gw_conn *c, const char *message)
   gw_conn_close(c, GW_CLOSE_UNAUTHORIZED, "unauthorized");
 }
 
-static void authenticate(struct gw_conn *c, json_t *j)
+static void authenticate(struct gw_conn *c, const char *token, size_t token_len)
 {
-  json_t *tok = json_object_get(j, "token");
-  if (!json_is_string(tok)) {
-    refuse_auth(c, "the first frame must be {\"type\":\"auth\",\"token\":T}");
-    return;
-  }
   struct gw_claims claims;
   uint8_t hash[32];
-  if (gw_tokens_check(&c->gw->tokens, json_string_value(tok), json_string_length(tok), gw_unix_now(), &claims,
-                      hash) != 0) {
+  if (gw_tokens_check(&c->gw->tokens, token, token_len, gw_unix_now(), &claims, hash) != 0) {
     refuse_auth(c, "invalid, expired or revoked token");
     return;
   }
@@ -58,87 +52,41 @@ static void authenticate(struct gw_conn *c, json_t *j)
                             claims.display_name));
 }
 
-/* A required string field; NULL if absent or not a string. */
-static const char *str_field(json_t *j, const char *name, size_t *len)
+/* A valid message from an authenticated user: to the call state machine. */
+static void dispatch(struct gw_conn *c, const struct gw_sig_msg *m)
 {
-  json_t *v = json_object_get(j, name);
-  if (!json_is_string(v))
-    return NULL;
-  if (len)
-    *len = json_string_length(v);
-  return json_string_value(v);
-}
-
-static void dispatch(struct gw_conn *c, json_t *j, const char *type)
-{
-  size_t id_len = 0, sdp_len = 0, to_len = 0;
-  const char *id = str_field(j, "call_id", &id_len);
-  if (strcmp(type, "auth") == 0) {
-    bad(c, NULL, "already authenticated");
-    return;
-  }
-  bool known = !strcmp(type, "call") || !strcmp(type, "answer") || !strcmp(type, "reject") ||
-               !strcmp(type, "hangup");
-  if (!known) {
-    bad(c, NULL, "unknown type");
-    return;
-  }
-  if (!id || !gw_valid_call_id(id, id_len)) {
-    bad(c, NULL, "call_id must be a string matching [A-Za-z0-9_-]{8,64}");
-    return;
-  }
-  if (strcmp(type, "call") == 0 || strcmp(type, "answer") == 0) {
-    const char *sdp = str_field(j, "sdp", &sdp_len);
-    if (!sdp || sdp_len == 0) {
-      bad(c, id, "sdp must be a non-empty string");
-      return;
-    }
-    if (type[0] == 'a') {
-      c->bad_streak = 0;
-      gw_call_answer(c, id, sdp, sdp_len);
-      return;
-    }
-    const char *to = str_field(j, "to", &to_len);
-    if (!to || !gw_valid_user(to, to_len)) {
-      bad(c, id, "to must be a user name matching [A-Za-z0-9._-]{1,64}");
-      return;
-    }
-    c->bad_streak = 0;
-    gw_call_start(c, id, to, sdp, sdp_len);
-    return;
-  }
-  json_t *r = json_object_get(j, "reason");
-  const char *reason = NULL;
-  if (r) {
-    reason = json_string_value(r);
-    if (!reason || !gw_reason_valid(reason)) {
-      bad(c, id, "reason must be one of normal, rejected, busy, not_found, forbidden, media_failed, timeout, gone");
-      return;
-    }
-  }
   c->bad_streak = 0;
-  if (type[0] == 'r')
-    gw_call_reject(c, id, reason ? reason : "rejected");
-  else
-    gw_call_hangup(c, id, reason ? reason : "normal");
+  switch (m->type) {
+  case GW_SIG_CALL:
+    gw_call_start(c, m->call_id, m->to, m->sdp, m->sdp_len);
+    break;
+  case GW_SIG_ANSWER:
+    gw_call_answer(c, m->call_id, m->sdp, m->sdp_len);
+    break;
+  case GW_SIG_REJECT:
+    gw_call_reject(c, m->call_id, m->reason ? m->reason : "rejected");
+    break;
+  default: /* GW_SIG_HANGUP */
+    gw_call_hangup(c, m->call_id, m->reason ? m->reason : "normal");
+    break;
+  }
 }
 
 void gw_signal_handle(struct gw_conn *c, const char *text, size_t len)
 {
-  json_error_t je;
-  json_t *j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
-  const char *type = json_is_object(j) ? json_string_value(json_object_get(j, "type")) : NULL;
+  struct gw_sig_msg m;
+  int rc = gw_signal_parse(text, len, &m);
   if (!c->authed) {
-    if (type && strcmp(type, "auth") == 0)
-      authenticate(c, j);
+    if (rc == 0 && m.type == GW_SIG_AUTH)
+      authenticate(c, m.token, m.token_len);
     else
-      refuse_auth(c, "the first frame must be {\"type\":\"auth\",\"token\":T}");
-  } else if (!j) {
-    bad(c, NULL, "invalid JSON");
-  } else if (!type) {
-    bad(c, NULL, "a frame must be a JSON object with a string \"type\"");
+      refuse_auth(c, GW_SIG_FIRST_FRAME);
+  } else if (m.type == GW_SIG_AUTH) {
+    bad(c, NULL, "already authenticated");
+  } else if (rc) {
+    bad(c, m.call_id, m.error);
   } else {
-    dispatch(c, j, type);
+    dispatch(c, &m);
   }
-  json_decref(j);
+  gw_signal_msg_free(&m);
 }

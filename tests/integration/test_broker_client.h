@@ -43,6 +43,7 @@ struct tc_client {
   struct rg_fingerprint fp;
   char ufrag[8], pwd[32];
   uint32_t audio_ssrc, video_ssrc;
+  uint64_t consent_timeout_us; /* set before tc_client_connect; 0: RFC 7675's 30 s */
   struct rg_transport *t;
   int events[TC_MAX_EVENTS];
   size_t n_events;
@@ -199,6 +200,7 @@ static inline void tc_client_connect(struct tc_client *c, const char *broker_sdp
   tc.remote_candidates = &ic;
   tc.n_remote_candidates = 1;
   tc.tie_breaker = 0x0102030405060708ull ^ c->addr.port;
+  tc.consent_timeout_us = c->consent_timeout_us;
   rg_dtls_config_init(&tc.dtls, dtls_role);
   for (size_t i = 0; i < tr.n_fingerprints; i++)
     assert_int_equal(rg_dtls_config_add_fingerprint(&tc.dtls, &tr.fingerprints[i]), RG_OK);

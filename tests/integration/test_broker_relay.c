@@ -26,11 +26,11 @@ struct fx {
   char err[RG_BROKER_ERR_MAX];
 };
 
-static void fx_start(struct fx *f, uint32_t setup_ms, uint32_t max_calls)
+static void fx_start_consent(struct fx *f, uint32_t setup_ms, uint32_t max_calls, uint32_t consent_ms)
 {
   struct rg_broker_config cfg = {
       .media_ip = "127.0.0.1", .media_port = 0, .setup_timeout_ms = setup_ms, .max_calls = max_calls,
-      .now_unix = TC_NOW_UNIX};
+      .now_unix = TC_NOW_UNIX, .consent_timeout_ms = consent_ms};
   memset(f, 0, sizeof *f);
   pthread_mutex_init(&f->ev.mu, NULL);
   assert_int_equal(rg_broker_new(&f->b, &cfg, tc_on_broker_event, &f->ev), RG_OK);
@@ -40,6 +40,11 @@ static void fx_start(struct fx *f, uint32_t setup_ms, uint32_t max_calls)
   assert_int_equal(strncmp(rg_broker_fingerprint(f->b), "sha-256 ", 8), 0);
   tc_client_init(&f->caller, "alice", "alic", CALLER_AUDIO, CALLER_VIDEO);
   tc_client_init(&f->callee, "bob", "bobb", CALLEE_AUDIO, CALLEE_VIDEO);
+}
+
+static void fx_start(struct fx *f, uint32_t setup_ms, uint32_t max_calls)
+{
+  fx_start_consent(f, setup_ms, max_calls, 0);
 }
 
 static void fx_stop(struct fx *f)
@@ -321,6 +326,65 @@ static void leg_not_secured_in_time_fails_with_media_failed(void **state)
   fx_stop(&f);
 }
 
+#define CONSENT_MS 1500u
+
+/* RFC 7675 consent, shortened to CONSENT_MS: the callee's client stops
+ * running ICE (no more consent checks) while the caller's keeps on; only the
+ * callee's leg fails, with "timeout", about CONSENT_MS after its last check. */
+static void leg_whose_client_stops_consent_checks_fails_with_timeout(void **state)
+{
+  struct fx f;
+  struct rg_broker_event ev;
+  struct rg_broker_leg_stats st[2];
+  struct mismatch_wait w = {&f, RG_LEG_CALLEE};
+  struct tc_client *alive[1] = {&f.caller};
+  uint64_t t0, took_ms;
+  fx_start_consent(&f, 10000, 8, CONSENT_MS);
+  /* The clients check consent at RFC 7675's ratio of the same timeout. */
+  f.caller.consent_timeout_us = f.callee.consent_timeout_us = (uint64_t)CONSENT_MS * 1000u;
+  fx_call(&f, false, false);
+  assert_true(pump_fx(&f, PUMP_MAX_MS, both_secured));
+  /* Both legs keep consent past the timeout while both clients run. */
+  (void)pump_fx(&f, CONSENT_MS + 500, NULL);
+  assert_false(tc_find_event(&f.ev, RG_BROKER_EV_LEG_FAILED, RG_LEG_CALLER, NULL));
+  assert_false(tc_find_event(&f.ev, RG_BROKER_EV_LEG_FAILED, RG_LEG_CALLEE, NULL));
+
+  /* The callee goes silent: its transport is no longer driven. */
+  t0 = rg_io_now_us();
+  assert_true(tc_pump(alive, 1, 3 * CONSENT_MS, leg_failed, &w));
+  took_ms = (rg_io_now_us() - t0) / 1000u;
+  assert_true(tc_find_event(&f.ev, RG_BROKER_EV_LEG_FAILED, RG_LEG_CALLEE, &ev));
+  assert_string_equal(ev.call_id, CALL_ID);
+  assert_string_equal(ev.reason, "timeout");
+  assert_non_null(strstr(ev.detail, "consent"));
+  /* Its last check came at most 300 ms (CONSENT_MS / 6 * 1.2) before the silence. */
+  assert_true(took_ms >= CONSENT_MS - 300 - 50);
+  assert_true(took_ms <= CONSENT_MS + 1000);
+  assert_int_equal(rg_broker_call_stats(f.b, CALL_ID, st), RG_OK);
+  assert_string_equal(st[RG_LEG_CALLEE].ice_state, "lost");
+  assert_string_equal(st[RG_LEG_CALLER].ice_state, "connected");
+
+  /* The caller, still checking, keeps its consent. */
+  (void)tc_pump(alive, 1, 1000, NULL, NULL);
+  assert_false(tc_find_event(&f.ev, RG_BROKER_EV_LEG_FAILED, RG_LEG_CALLER, NULL));
+  assert_int_equal(rg_transport_state(f.caller.t), RG_TRANSPORT_READY);
+  assert_int_equal(rg_broker_hangup(f.b, CALL_ID), RG_OK);
+  fx_stop(&f);
+}
+
+static void consent_timeout_outside_its_range_is_refused(void **state)
+{
+  struct rg_broker *b = NULL;
+  struct tc_events ev;
+  struct rg_broker_config cfg = {.media_ip = "127.0.0.1", .now_unix = TC_NOW_UNIX, .consent_timeout_ms = 99};
+  pthread_mutex_init(&ev.mu, NULL);
+  assert_int_equal(rg_broker_new(&b, &cfg, tc_on_broker_event, &ev), RG_ERR_INVAL);
+  cfg.consent_timeout_ms = 600001;
+  assert_int_equal(rg_broker_new(&b, &cfg, tc_on_broker_event, &ev), RG_ERR_INVAL);
+  assert_null(b);
+  pthread_mutex_destroy(&ev.mu);
+}
+
 /* Removes the first occurrence of needle from s (in place). */
 static void cut(char *s, const char *needle)
 {
@@ -403,6 +467,8 @@ int main(void)
       cmocka_unit_test(caller_fingerprint_mismatch_fails_leg_and_is_counted),
       cmocka_unit_test(callee_fingerprint_mismatch_fails_leg_and_is_counted),
       cmocka_unit_test(leg_not_secured_in_time_fails_with_media_failed),
+      cmocka_unit_test(leg_whose_client_stops_consent_checks_fails_with_timeout),
+      cmocka_unit_test(consent_timeout_outside_its_range_is_refused),
       cmocka_unit_test(bad_sdp_and_bad_requests_are_refused_with_a_reason),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

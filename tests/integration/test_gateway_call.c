@@ -4,9 +4,10 @@
  * ring timeout, media setup timeout, bad SDP, a socket that goes away,
  * shutdown; and a full call whose two legs are simulated native clients
  * (tests/integration/test_broker_client.h: ICE + DTLS + SRTP on UDP), which
- * must get "secured" frames and relay media.
- * Timeouts are shortened with the hidden --ring-timeout-ms and
- * --media-timeout-ms flags. SDPs: captured Chromium offer/answer
+ * must get "secured" frames and relay media, and whose ICE consent can be
+ * lost (hangup "timeout").
+ * Timeouts are shortened with the hidden --ring-timeout-ms,
+ * --media-timeout-ms and --consent-timeout-ms flags. SDPs: captured Chromium offer/answer
  * (tests/data/sdp) and SDPs built with the rg_sdp builder. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -122,17 +123,19 @@ static void ring(struct gwc_ws *caller, struct gwc_ws *callee, const char *id, c
   json_decref(expect(caller, "ringing", id, WAIT_MS));
 }
 
-static json_t *get_call(const char *id, int *status)
+static json_t *get_call_on(uint16_t port, const char *id, int *status)
 {
   char path[128];
   snprintf(path, sizeof(path), "/v1/calls/%s", id);
   struct gwc_resp r;
-  assert_int_equal(gwc_http(srv.port, "GET", path, GWS_APP_KEY, NULL, &r), 0);
+  assert_int_equal(gwc_http(port, "GET", path, GWS_APP_KEY, NULL, &r), 0);
   *status = r.status;
   json_t *j = json_loads(r.body, 0, NULL);
   gwc_resp_free(&r);
   return j;
 }
+
+static json_t *get_call(const char *id, int *status) { return get_call_on(srv.port, id, status); }
 
 static void call_rings_the_callee_and_the_answer_reaches_the_caller(void **state)
 {
@@ -487,6 +490,98 @@ static void secured_frames_reach_both_users_and_media_flows(void **state)
   gwc_ws_free(&b);
 }
 
+#define CONSENT_MS 1500
+
+/* Polls ws for a frame for up to ms while driving the clients' transports
+ * (so the live one keeps sending consent checks); NULL when none came. */
+static json_t *recv_while_pumping(struct gwc_ws *ws, struct tc_client **cs, size_t n, unsigned ms)
+{
+  uint64_t end = gwc_now_ms() + ms;
+  while (gwc_now_ms() < end) {
+    (void)tc_pump(cs, n, 50, NULL, NULL);
+    json_t *j = gwc_ws_recv_json(ws, 1);
+    if (j)
+      return j;
+  }
+  return NULL;
+}
+
+/* RFC 7675 consent lost (shortened with the hidden --consent-timeout-ms):
+ * a secured call whose callee stops sending ICE checks ends with hangup
+ * "timeout" for both users, and the call is gone from /v1/calls. */
+static void call_whose_client_goes_silent_ends_with_timeout_for_both(void **state)
+{
+  (void)state;
+  static const char *const extra[] = {"--consent-timeout-ms", "1500", NULL};
+  struct gw_server s2;
+  struct gwc_ws a, b;
+  struct media_fx f;
+  char id[32];
+  int status;
+  assert_int_equal(gw_server_start(&s2, extra), 0);
+  connect_user(&a, s2.port, "{\"user\":\"alice\",\"allowed_destinations\":[\"*\"]}", "alice");
+  connect_user(&b, s2.port, "{\"user\":\"bob\"}", "bob");
+  tc_client_init(&f.caller, "alice", "aaaa", 0x1111u, 0x2222u);
+  tc_client_init(&f.callee, "bob", "bbbb", 0x3333u, 0x4444u);
+  /* Live clients check consent at RFC 7675's ratio of the same timeout. */
+  f.caller.consent_timeout_us = f.callee.consent_timeout_us = (uint64_t)CONSENT_MS * 1000u;
+  new_call_id(id);
+  char *offer = tc_client_sdp(&f.caller, &f.caller.fp, RG_SDP_SETUP_ACTPASS);
+  send_call(&a, id, "bob", offer);
+  free(offer);
+  json_t *in = expect(&b, "incoming", id, WAIT_MS);
+  char *callee_offer = strdup(gwc_str(in, "sdp"));
+  json_decref(in);
+  json_decref(expect(&a, "ringing", id, WAIT_MS));
+  char *answer = tc_client_sdp(&f.callee, &f.callee.fp, RG_SDP_SETUP_ACTIVE);
+  assert_int_equal(gwc_ws_send_json(&b, json_pack("{s:s,s:s,s:s}", "type", "answer", "call_id", id, "sdp", answer)),
+                   0);
+  free(answer);
+  json_t *ans = expect(&a, "answer", id, WAIT_MS);
+  tc_client_connect(&f.caller, gwc_str(ans, "sdp"), RG_DTLS_SERVER);
+  tc_client_connect(&f.callee, callee_offer, RG_DTLS_CLIENT);
+  json_decref(ans);
+  free(callee_offer);
+  struct tc_client *both[2] = {&f.caller, &f.callee}, *alive[1] = {&f.caller};
+  assert_true(tc_pump(both, 2, MEDIA_MS, both_transports_secured, &f));
+  json_t *j = recv_while_pumping(&a, both, 2, WAIT_MS);
+  assert_non_null(j);
+  assert_string_equal(gwc_type(j), "secured");
+  json_decref(j);
+  j = recv_while_pumping(&b, both, 2, WAIT_MS);
+  assert_non_null(j);
+  assert_string_equal(gwc_type(j), "secured");
+  json_decref(j);
+  json_t *c = get_call_on(s2.port, id, &status);
+  assert_int_equal(status, 200);
+  assert_string_equal(gwc_str(c, "state"), "active");
+  json_decref(c);
+
+  /* Bob's client goes silent; Alice's keeps running. */
+  uint64_t t0 = gwc_now_ms();
+  j = recv_while_pumping(&a, alive, 1, CONSENT_MS + WAIT_MS);
+  uint64_t took = gwc_now_ms() - t0;
+  if (!j || strcmp(gwc_type(j), "hangup") != 0)
+    gws_print_log(&s2);
+  assert_non_null(j);
+  assert_string_equal(gwc_type(j), "hangup");
+  assert_string_equal(gwc_str(j, "call_id"), id);
+  assert_string_equal(gwc_str(j, "reason"), "timeout");
+  json_decref(j);
+  /* Bob's last check went out at most CONSENT_MS / 6 * 1.2 = 300 ms before. */
+  assert_true(took >= CONSENT_MS - 300 - 50 && took < CONSENT_MS + 2000);
+  expect_hangup(&b, id, "timeout", WAIT_MS);
+  c = get_call_on(s2.port, id, &status);
+  assert_int_equal(status, 404);
+  json_decref(c);
+
+  tc_client_free(&f.caller);
+  tc_client_free(&f.callee);
+  gwc_ws_free(&a);
+  gwc_ws_free(&b);
+  assert_int_equal(gw_server_stop(&s2), 0);
+}
+
 static void shutdown_hangs_up_every_call_and_exits_zero(void **state)
 {
   (void)state;
@@ -522,6 +617,7 @@ int main(void)
       cmocka_unit_test(bad_sdp_gets_error_bad_sdp),
       cmocka_unit_test(a_socket_that_closes_ends_its_call_with_gone),
       cmocka_unit_test(secured_frames_reach_both_users_and_media_flows),
+      cmocka_unit_test(call_whose_client_goes_silent_ends_with_timeout_for_both),
       cmocka_unit_test(shutdown_hangs_up_every_call_and_exits_zero),
   };
   return cmocka_run_group_tests(tests, setup, teardown);

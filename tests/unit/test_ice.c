@@ -117,14 +117,15 @@ static void run_until(struct sim *s, uint64_t end)
   s->now = end;
 }
 
-static void sim_init_with(struct sim *s, const char *ctl_remote_ufrag, const char *ctl_remote_pwd, bool silent,
-                          uint64_t seed)
+static void sim_init_consent(struct sim *s, const char *ctl_remote_ufrag, const char *ctl_remote_pwd, bool silent,
+                             uint64_t seed, uint64_t lite_consent_us, uint64_t ctl_consent_us)
 {
   memset(s, 0, sizeof *s);
   s->client = addr4(1, 5000);
   s->broker = addr4(2, 6000);
   s->rng = seed;
-  struct rg_ice_lite_config lc = {creds(BROKER_UFRAG, BROKER_PWD, CLIENT_UFRAG, CLIENT_PWD), silent};
+  struct rg_ice_lite_config lc = {creds(BROKER_UFRAG, BROKER_PWD, CLIENT_UFRAG, CLIENT_PWD), silent,
+                                  lite_consent_us};
   assert_int_equal(rg_ice_lite_init(&s->lite, &lc), RG_OK);
   struct rg_ice_candidate cand = {s->broker, 2130706431u};
   struct rg_ice_agent_config ac = {
@@ -134,8 +135,15 @@ static void sim_init_with(struct sim *s, const char *ctl_remote_ufrag, const cha
     .tie_breaker = 0x1122334455667788ull,
     .seeded = true,
     .seed = seed,
+    .consent_timeout_us = ctl_consent_us,
   };
   assert_int_equal(rg_ice_agent_init(&s->ctl, &ac, 0), RG_OK);
+}
+
+static void sim_init_with(struct sim *s, const char *ctl_remote_ufrag, const char *ctl_remote_pwd, bool silent,
+                          uint64_t seed)
+{
+  sim_init_consent(s, ctl_remote_ufrag, ctl_remote_pwd, silent, seed, 0, 0);
 }
 
 static void sim_init(struct sim *s) { sim_init_with(s, BROKER_UFRAG, BROKER_PWD, false, 42); }
@@ -237,6 +245,84 @@ static void lite_reports_consent_lost_30s_after_checks_stop(void **state)
   assert_true(rg_ice_lite_next_timeout(&s.lite) == RG_ICE_NO_TIMEOUT);
 }
 
+/* The consent timeout is configurable (tests of the whole server shorten it);
+ * both agents honour it and the client's checks keep RFC 7675's ratio. */
+static void configured_consent_timeout_is_kept_alive_then_lost_after_it(void **state)
+{
+  static struct sim s;
+  sim_init_consent(&s, BROKER_UFRAG, BROKER_PWD, false, 42, 1500 * MS, 1500 * MS);
+  run_until(&s, 10 * SEC);
+  assert_int_equal(count_events(s.ctl_ev, s.nctl_ev, RG_ICE_EVENT_CONSENT_LOST), 0);
+  assert_int_equal(count_events(s.lite_ev, s.nlite_ev, RG_ICE_EVENT_CONSENT_LOST), 0);
+  /* 1.5 s / 6 * [0.8, 1.2] = 200..300 ms between consent checks. */
+  assert_true(s.nsent >= 1 + 10000 / 300 && s.nsent <= 1 + 10000 / 200);
+  for (size_t i = 1; i < s.nsent; i++) {
+    uint64_t gap = s.sent_at[i] - s.sent_at[i - 1];
+    assert_true(gap >= 200 * MS && gap <= 300 * MS);
+  }
+  s.cut_to_lite = true;
+  uint64_t last = s.last_check_delivered;
+  run_until(&s, 20 * SEC);
+  const struct log_entry *e = find_event(s.lite_ev, s.nlite_ev, RG_ICE_EVENT_CONSENT_LOST);
+  assert_non_null(e);
+  assert_int_equal(e->t, last + 1500 * MS);
+  assert_true(rg_addr_equal(&e->addr, &s.client));
+  assert_int_equal(count_events(s.lite_ev, s.nlite_ev, RG_ICE_EVENT_CONSENT_LOST), 1);
+  /* The client hears no answers either (its checks never arrive). */
+  e = find_event(s.ctl_ev, s.nctl_ev, RG_ICE_EVENT_CONSENT_LOST);
+  assert_non_null(e);
+  assert_int_equal(e->t, s.last_response_delivered + 1500 * MS);
+}
+
+static void lite_with_configured_timeout_arms_it_on_a_nominated_check(void **state)
+{
+  static struct sim s;
+  /* Only the lite side is shortened: the client checks every 4-6 s, so a
+   * 2 s lite timeout runs out after the first check; 60 s one does not. */
+  sim_init_consent(&s, BROKER_UFRAG, BROKER_PWD, false, 42, 2 * SEC, 0);
+  run_until(&s, 1 * SEC);
+  assert_int_equal(rg_ice_lite_next_timeout(&s.lite), 0 + 2 * SEC);
+  run_until(&s, 10 * SEC);
+  const struct log_entry *e = find_event(s.lite_ev, s.nlite_ev, RG_ICE_EVENT_CONSENT_LOST);
+  assert_non_null(e);
+  assert_int_equal(e->t, 2 * SEC);
+
+  sim_init_consent(&s, BROKER_UFRAG, BROKER_PWD, false, 42, 60 * SEC, 0);
+  run_until(&s, 200 * SEC);
+  assert_int_equal(count_events(s.lite_ev, s.nlite_ev, RG_ICE_EVENT_CONSENT_LOST), 0);
+  s.cut_to_lite = true;
+  uint64_t last = s.last_check_delivered;
+  run_until(&s, 300 * SEC);
+  e = find_event(s.lite_ev, s.nlite_ev, RG_ICE_EVENT_CONSENT_LOST);
+  assert_non_null(e);
+  assert_int_equal(e->t, last + 60 * SEC);
+}
+
+static void consent_timeout_outside_its_range_is_refused(void **state)
+{
+  struct rg_ice_lite l;
+  struct rg_ice_agent a;
+  struct rg_ice_candidate cand = {addr4(2, 6000), 1};
+  struct rg_ice_lite_config lc = {creds(BROKER_UFRAG, BROKER_PWD, CLIENT_UFRAG, CLIENT_PWD), false,
+                                  RG_ICE_CONSENT_TIMEOUT_MIN_US - 1};
+  struct rg_ice_agent_config ac = {.creds = creds(CLIENT_UFRAG, CLIENT_PWD, BROKER_UFRAG, BROKER_PWD),
+                                   .remote = &cand, .n_remote = 1,
+                                   .consent_timeout_us = RG_ICE_CONSENT_TIMEOUT_MAX_US + 1};
+  assert_int_equal(rg_ice_lite_init(&l, &lc), RG_ERR_INVAL);
+  lc.consent_timeout_us = RG_ICE_CONSENT_TIMEOUT_MAX_US + 1;
+  assert_int_equal(rg_ice_lite_init(&l, &lc), RG_ERR_INVAL);
+  assert_int_equal(rg_ice_agent_init(&a, &ac, 0), RG_ERR_INVAL);
+  ac.consent_timeout_us = RG_ICE_CONSENT_TIMEOUT_MIN_US - 1;
+  assert_int_equal(rg_ice_agent_init(&a, &ac, 0), RG_ERR_INVAL);
+  /* The bounds themselves are accepted. */
+  lc.consent_timeout_us = RG_ICE_CONSENT_TIMEOUT_MIN_US;
+  assert_int_equal(rg_ice_lite_init(&l, &lc), RG_OK);
+  rg_ice_lite_cleanup(&l);
+  ac.consent_timeout_us = RG_ICE_CONSENT_TIMEOUT_MAX_US;
+  assert_int_equal(rg_ice_agent_init(&a, &ac, 0), RG_OK);
+  rg_ice_agent_cleanup(&a);
+}
+
 static void lite_follows_peer_address_change(void **state)
 {
   static struct sim s;
@@ -326,7 +412,7 @@ static void checks_go_highest_priority_first_and_are_paced(void **state)
   struct rg_ice_candidate cands[3] = {
     {addr4(3, 1000), 100}, {addr4(4, 1000), 300}, {addr4(5, 1000), 200}};
   struct rg_ice_agent_config ac = {creds(CLIENT_UFRAG, CLIENT_PWD, BROKER_UFRAG, BROKER_PWD), cands, 3, 1, 0, true,
-                                   5, false};
+                                   5, false, 0};
   assert_int_equal(rg_ice_agent_init(&a, &ac, 1000), RG_OK);
   assert_int_equal(rg_ice_agent_next_timeout(&a), 1000);
   uint8_t buf[RG_ICE_MAX_DATAGRAM];
@@ -392,7 +478,7 @@ static size_t make_request(uint8_t *buf, size_t cap, const uint8_t tid[12], cons
 
 static void lite_init(struct rg_ice_lite *a, bool silent)
 {
-  struct rg_ice_lite_config lc = {creds(BROKER_UFRAG, BROKER_PWD, CLIENT_UFRAG, CLIENT_PWD), silent};
+  struct rg_ice_lite_config lc = {creds(BROKER_UFRAG, BROKER_PWD, CLIENT_UFRAG, CLIENT_PWD), silent, 0};
   assert_int_equal(rg_ice_lite_init(a, &lc), RG_OK);
 }
 
@@ -615,7 +701,7 @@ static void controlling_agent_answers_peer_requests_and_wins_role_conflict(void 
   struct rg_ice_agent a;
   struct rg_ice_candidate cand = {addr4(2, 6000), 1};
   struct rg_ice_agent_config ac = {creds(CLIENT_UFRAG, CLIENT_PWD, BROKER_UFRAG, BROKER_PWD), &cand, 1, 1000, 0,
-                                   true, 3, false};
+                                   true, 3, false, 0};
   assert_int_equal(rg_ice_agent_init(&a, &ac, 0), RG_OK);
   uint8_t req[256], buf[RG_ICE_MAX_DATAGRAM], tid[12] = {12};
   struct req_opts o = {CLIENT_UFRAG ":" BROKER_UFRAG, CLIENT_PWD, false, false, true, false, false, false, 0};
@@ -644,7 +730,7 @@ static void controlling_agent_drops_forged_or_misrouted_responses(void **state)
   struct rg_ice_agent a;
   struct rg_ice_candidate cand = {addr4(2, 6000), 1};
   struct rg_ice_agent_config ac = {creds(CLIENT_UFRAG, CLIENT_PWD, BROKER_UFRAG, BROKER_PWD), &cand, 1, 1000, 0,
-                                   true, 4, false};
+                                   true, 4, false, 0};
   assert_int_equal(rg_ice_agent_init(&a, &ac, 0), RG_OK);
   rg_ice_agent_handle_timeout(&a, 0);
   uint8_t buf[RG_ICE_MAX_DATAGRAM], resp[256];
@@ -691,11 +777,11 @@ static void agent_init_rejects_bad_config(void **state)
   struct rg_ice_lite l;
   struct rg_ice_candidate cand = {{0}, 1};
   struct rg_ice_agent_config ac = {creds(CLIENT_UFRAG, CLIENT_PWD, BROKER_UFRAG, BROKER_PWD), &cand, 1, 1, 0, true,
-                                   1, false};
+                                   1, false, 0};
   assert_int_equal(rg_ice_agent_init(&a, &ac, 0), RG_ERR_INVAL); /* no address family */
   ac.n_remote = 0;
   assert_int_equal(rg_ice_agent_init(&a, &ac, 0), RG_ERR_INVAL);
-  struct rg_ice_lite_config lc = {creds("", BROKER_PWD, CLIENT_UFRAG, CLIENT_PWD), false};
+  struct rg_ice_lite_config lc = {creds("", BROKER_PWD, CLIENT_UFRAG, CLIENT_PWD), false, 0};
   assert_int_equal(rg_ice_lite_init(&l, &lc), RG_ERR_INVAL);
   char big[RG_ICE_MAX_PWD + 2];
   memset(big, 'p', sizeof big - 1);
@@ -711,6 +797,9 @@ int main(void)
     cmocka_unit_test(consent_is_kept_alive_over_120_seconds),
     cmocka_unit_test(controlling_reports_consent_lost_30s_after_lite_stops_answering),
     cmocka_unit_test(lite_reports_consent_lost_30s_after_checks_stop),
+    cmocka_unit_test(configured_consent_timeout_is_kept_alive_then_lost_after_it),
+    cmocka_unit_test(lite_with_configured_timeout_arms_it_on_a_nominated_check),
+    cmocka_unit_test(consent_timeout_outside_its_range_is_refused),
     cmocka_unit_test(lite_follows_peer_address_change),
     cmocka_unit_test(wrong_password_is_rejected_with_401),
     cmocka_unit_test(wrong_username_is_rejected_with_401),

@@ -297,6 +297,30 @@ static void consent_is_kept_alive_then_lost_30s_after_the_path_is_cut(void **sta
   h_free(&h);
 }
 
+static void configured_consent_timeout_closes_both_transports_after_it(void **state)
+{
+  struct harness h;
+  struct h_options o = {.broker_dtls_role = RG_DTLS_CLIENT, .consent_timeout_us = SECONDS(2)};
+  h_init(&h, &o);
+  h_run(&h, SECONDS(10), true);
+  for (int i = 0; i < 2; i++) {
+    assert_false(h_saw(&h.side[i], RG_TRANSPORT_EV_CONSENT_LOST));
+    assert_int_equal(rg_transport_state(h.side[i].t), RG_TRANSPORT_READY);
+  }
+  h.cut = true;
+  /* Checks go every 2 s / 6 * [0.8, 1.2] <= 0.4 s: nobody gives up in the
+   * first 1.5 s after the cut, both have by 2 s (+ the harness's step). */
+  h_run(&h, SECONDS(1) + SECONDS(1) / 2, false);
+  for (int i = 0; i < 2; i++)
+    assert_false(h_saw(&h.side[i], RG_TRANSPORT_EV_CONSENT_LOST));
+  h_run(&h, SECONDS(1), false);
+  for (int i = 0; i < 2; i++) {
+    assert_true(h_saw(&h.side[i], RG_TRANSPORT_EV_CONSENT_LOST));
+    assert_int_equal(rg_transport_state(h.side[i].t), RG_TRANSPORT_CLOSED);
+  }
+  h_free(&h);
+}
+
 static void close_notify_reaches_the_peer(void **state)
 {
   struct harness h;
@@ -325,6 +349,7 @@ int main(void)
     cmocka_unit_test(replayed_and_tampered_srtp_are_dropped_and_next_packet_passes),
     cmocka_unit_test(srtp_from_an_unvalidated_address_is_dropped),
     cmocka_unit_test(consent_is_kept_alive_then_lost_30s_after_the_path_is_cut),
+    cmocka_unit_test(configured_consent_timeout_closes_both_transports_after_it),
     cmocka_unit_test(close_notify_reaches_the_peer),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
