@@ -19,7 +19,8 @@ enum rg_srtp_profile {
 
 struct rg_srtp_profile_info {
   uint16_t id;          /* enum rg_srtp_profile */
-  const char *name;     /* IANA name, e.g. "SRTP_AES128_CM_SHA1_80" (OpenSSL's use_srtp name) */
+  const char *name;     /* OpenSSL's use_srtp name, e.g. "SRTP_AES128_CM_SHA1_80" */
+  const char *rfc_name; /* as RFC 5764 / RFC 7714 name it, e.g. "AES128_CM_HMAC_SHA1_80": what users see */
   uint8_t key_len;      /* master key bytes */
   uint8_t salt_len;     /* master salt bytes */
   uint8_t rtp_tag_len;  /* auth tag on SRTP */

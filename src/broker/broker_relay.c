@@ -20,13 +20,8 @@
 /* RFC names for the SRTP profiles, as the protocol reports them. */
 static const char *profile_name(int profile)
 {
-  switch (profile) {
-  case RG_SRTP_AES128_CM_SHA1_80: return "AES128_CM_HMAC_SHA1_80";
-  case RG_SRTP_AES128_CM_SHA1_32: return "AES128_CM_HMAC_SHA1_32";
-  case RG_SRTP_AEAD_AES_128_GCM: return "AEAD_AES_128_GCM";
-  case RG_SRTP_AEAD_AES_256_GCM: return "AEAD_AES_256_GCM";
-  default: return "unknown";
-  }
+  const struct rg_srtp_profile_info *pi = rg_srtp_profile_info(profile);
+  return pi ? pi->rfc_name : "unknown";
 }
 
 static void emit(struct rg_broker *b, struct rg_broker_leg *leg, int type, const char *reason, const char *detail)

@@ -126,10 +126,8 @@ static void on_secured(struct rg_client *c, const struct rg_transport_event *e, 
 {
   struct cl_call *k = &c->call;
   const struct rg_srtp_profile_info *pi = rg_srtp_profile_info(e->srtp_profile);
-  const char *pname = pi ? pi->name : "unknown";
+  const char *pname = pi ? pi->rfc_name : "unknown"; /* as the broker reports it */
   struct rg_client_event ev;
-  if (strncmp(pname, "SRTP_", 5) == 0)
-    pname += 5; /* RFC names: AEAD_AES_256_GCM, as the broker reports them */
   k->secured = true;
   k->t_secured = now;
   c->st.secured = true;

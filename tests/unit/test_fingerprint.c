@@ -78,6 +78,8 @@ static void srtp_profile_table_has_rfc_lengths(void **state)
   assert_non_null(p);
   assert_int_equal(p->id, RG_SRTP_AEAD_AES_256_GCM);
   assert_int_equal(p->key_len, 32);
+  assert_string_equal(p->rfc_name, "AEAD_AES_256_GCM");
+  assert_string_equal(rg_srtp_profile_info(RG_SRTP_AES128_CM_SHA1_80)->rfc_name, "AES128_CM_HMAC_SHA1_80");
   assert_int_equal(p->salt_len, 12);
   assert_null(rg_srtp_profile_info(3));
 }
