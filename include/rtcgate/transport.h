@@ -172,8 +172,11 @@ int rg_transport_protect_rtcp(struct rg_transport *t, uint8_t *pkt, size_t len, 
 int rg_transport_close(struct rg_transport *t, uint64_t now_us);
 
 int rg_transport_state(const struct rg_transport *t);
+/* Whether `from` passed an authenticated ICE check (or is the nominated
+ * peer): the only addresses this transport accepts DTLS and SRTP from. A
+ * caller routing datagrams by source address must learn addresses from this,
+ * never from a datagram that merely reached the transport. */
+bool rg_transport_address_validated(const struct rg_transport *t, const struct rg_addr *from);
 void rg_transport_get_stats(const struct rg_transport *t, struct rg_transport_stats *out);
-/* Drop reason name for a negative return of handle_datagram ("auth", ...). */
-const char *rg_transport_drop_name(int err);
 
 #endif

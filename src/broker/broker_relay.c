@@ -227,8 +227,10 @@ static void handle_datagram(struct rg_broker *b, struct rg_udp_rx *p, uint64_t n
   }
   if (p->data[0] >= 128) /* a dropped media packet: counted by the transport's policy, no output */
     return;
-  if (stun && r == 0)
-    rg_broker_leg_add_addr_(b, leg, &p->from); /* an authenticated check: this address is the leg's */
+  /* Learn the address only when the transport says it passed an
+   * authenticated check: a Binding indication (no integrity) also returns 0. */
+  if (stun && r == 0 && rg_transport_address_validated(leg->t, &p->from))
+    rg_broker_leg_add_addr_(b, leg, &p->from);
   rg_broker_drain_leg_(b, leg, now_us);
 }
 

@@ -53,8 +53,12 @@ int rg_ice_lite_handle_stun(struct rg_ice_lite *a, uint64_t now_us, const struct
       rg_ice__event(&a->c, RG_ICE_EVENT_ADDRESS_CHANGED, from);
     }
   }
-  /* Consent is per pair (RFC 7675 §5): only checks on the selected one. */
-  if (a->selected && rg_addr_equal(&a->peer, from)) {
+  /* Consent is per pair (RFC 7675 §5): checks on the selected pair refresh
+   * it. Before the peer nominates, any authenticated check arms and refreshes
+   * it too: a peer may secure the leg over a validated, never-nominated pair
+   * (the transport allows that, see transport.c), and must still be torn down
+   * 30 s after it falls silent (DESIGN.md contract item 6). */
+  if (!a->selected || rg_addr_equal(&a->peer, from)) {
     a->consent_armed = true;
     a->last_consent_us = now_us;
   }

@@ -167,6 +167,8 @@ static void on_dtls_event(struct rg_transport *t, const struct rg_dtls_event *de
     break;
   case RG_DTLS_EV_CONNECTED: {
     int err;
+    if (t->state != RG_TRANSPORT_NEW && t->state != RG_TRANSPORT_CONNECTING)
+      break; /* consent was lost or the leg closed meanwhile: stay down */
     if (!t->verified) {
       fail(t, RG_ERR_FINGERPRINT, "DTLS connected without a verified fingerprint");
       break;
@@ -489,6 +491,11 @@ int rg_transport_close(struct rg_transport *t, uint64_t now_us)
 int rg_transport_state(const struct rg_transport *t)
 {
   return t->state;
+}
+
+bool rg_transport_address_validated(const struct rg_transport *t, const struct rg_addr *from)
+{
+  return rg_transport_source_ok(t, from);
 }
 
 void rg_transport_get_stats(const struct rg_transport *t, struct rg_transport_stats *out)

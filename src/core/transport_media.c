@@ -9,6 +9,11 @@
 #include "rtcgate/rtcp.h"
 #include "rtcgate/srtp.h"
 
+static uint32_t read_u32(const uint8_t *p)
+{
+  return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
 static int drop(struct rg_transport *t, enum rg_ssrc_verdict why, size_t len, int err)
 {
   rg_ssrc_policy_record_drop(&t->policy, why, len);
@@ -27,6 +32,13 @@ int rg_transport_handle_media(struct rg_transport *t, const struct rg_addr *from
   /* Contract item 5: nothing before DTLS is up and verified. */
   if (t->state != RG_TRANSPORT_READY)
     return drop(t, RG_SSRC_DROP_NOT_READY, len, RG_ERR_STATE);
+  /* The SSRC (RTP) and sender SSRC (SRTCP) travel in the clear: refuse an
+   * unknown one before unprotect, so that it costs no decryption and can
+   * create no SRTP stream state (a peer could otherwise fill the receive
+   * table with junk SSRCs and lock out a later legitimate one). The policy
+   * checks again after decryption, over every packet of an RTCP compound. */
+  if (len >= 12 && !rg_ssrc_policy_lookup(&t->policy, read_u32(data + (rtcp ? 4 : 8))))
+    return drop(t, RG_SSRC_DROP_UNKNOWN_SSRC, len, RG_ERR_UNKNOWN_SSRC);
   n = rtcp ? rg_srtp_unprotect_rtcp(t->rx, data, len) : rg_srtp_unprotect_rtp(t->rx, data, len);
   if (n < 0) {
     switch (n) {
@@ -54,10 +66,7 @@ int rg_transport_handle_media(struct rg_transport *t, const struct rg_addr *from
   media->data = data;
   media->len = (size_t)n;
   /* The policy has validated the header: the SSRC is at offset 8 (RTP) or 4 (RTCP). */
-  {
-    const uint8_t *p = data + (rtcp ? 4 : 8);
-    media->ssrc = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-  }
+  media->ssrc = read_u32(data + (rtcp ? 4 : 8));
   return 1;
 }
 
@@ -84,15 +93,3 @@ int rg_transport_protect_rtcp(struct rg_transport *t, uint8_t *pkt, size_t len, 
   return protect(t, pkt, len, cap, dest, true);
 }
 
-const char *rg_transport_drop_name(int err)
-{
-  switch (err) {
-  case RG_ERR_STATE: return "not_ready";
-  case RG_ERR_AUTH: return "auth";
-  case RG_ERR_REPLAY: return "replay";
-  case RG_ERR_UNKNOWN_SSRC: return "unknown_ssrc";
-  case RG_ERR_NOT_FOUND: return "unknown_source";
-  case RG_ERR_CLOSED: return "closed";
-  default: return "malformed";
-  }
-}

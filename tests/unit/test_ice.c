@@ -633,6 +633,40 @@ static void lite_answers_ice_controlled_peer_without_487_and_without_nominating(
   assert_false(rg_ice_lite_peer(&a, &peer));
 }
 
+static void lite_arms_consent_on_an_unnominated_check_and_reports_its_loss(void **state)
+{
+  /* A peer may secure a leg over a validated pair it never nominates; it
+   * must still be torn down 30 s after its last check (RFC 7675). */
+  struct rg_ice_lite a;
+  lite_init(&a, false);
+  uint8_t req[256], resp[RG_ICE_MAX_DATAGRAM], tid[12] = {9};
+  struct rg_addr from = addr4(1, 5000), to, peer;
+  struct rg_stun_msg m;
+  struct rg_ice_output out;
+  uint8_t buf[RG_ICE_MAX_DATAGRAM];
+  struct req_opts o = good;
+  o.pwd = BROKER_PWD;
+  o.use_candidate = false;
+  size_t n = make_request(req, sizeof req, tid, &o);
+  assert_int_equal(rg_ice_lite_next_timeout(&a), RG_ICE_NO_TIMEOUT);
+  assert_int_equal(rg_ice_lite_handle_stun(&a, 1 * SEC, &from, req, n), RG_OK);
+  assert_true(poll_response(&a, resp, &m, &to));
+  assert_false(rg_ice_lite_peer(&a, &peer));
+  assert_int_equal(rg_ice_lite_next_timeout(&a), 1 * SEC + RG_ICE_CONSENT_TIMEOUT_US);
+  /* A later check refreshes it; then silence. */
+  tid[0] = 10;
+  n = make_request(req, sizeof req, tid, &o);
+  assert_int_equal(rg_ice_lite_handle_stun(&a, 5 * SEC, &from, req, n), RG_OK);
+  assert_true(poll_response(&a, resp, &m, &to));
+  assert_int_equal(rg_ice_lite_handle_timeout(&a, 5 * SEC + RG_ICE_CONSENT_TIMEOUT_US - 1), RG_OK);
+  assert_int_equal(rg_ice_lite_poll(&a, &out, buf, sizeof buf), RG_OK);
+  assert_int_equal(out.kind, RG_ICE_OUT_NONE);
+  assert_int_equal(rg_ice_lite_handle_timeout(&a, 5 * SEC + RG_ICE_CONSENT_TIMEOUT_US), RG_OK);
+  assert_int_equal(rg_ice_lite_poll(&a, &out, buf, sizeof buf), RG_OK);
+  assert_int_equal(out.kind, RG_ICE_OUT_EVENT);
+  assert_int_equal(out.event, RG_ICE_EVENT_CONSENT_LOST);
+}
+
 static void lite_keeps_selection_on_unnominated_check_from_elsewhere(void **state)
 {
   struct rg_ice_lite a;
@@ -812,6 +846,7 @@ int main(void)
     cmocka_unit_test(lite_drops_bad_fingerprint_and_garbage_silently),
     cmocka_unit_test(lite_answers_ice_controlled_peer_without_487_and_without_nominating),
     cmocka_unit_test(lite_keeps_selection_on_unnominated_check_from_elsewhere),
+    cmocka_unit_test(lite_arms_consent_on_an_unnominated_check_and_reports_its_loss),
     cmocka_unit_test(poll_keeps_datagram_when_buffer_too_small),
     cmocka_unit_test(lite_counts_queue_overflow),
     cmocka_unit_test(controlling_agent_answers_peer_requests_and_wins_role_conflict),

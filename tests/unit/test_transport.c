@@ -195,19 +195,26 @@ static void srtp_before_ready_from_validated_peer_is_dropped_not_ready(void **st
   h_free(&h);
 }
 
-static void unknown_ssrc_is_dropped_after_decryption_and_counted(void **state)
+static void unknown_ssrc_is_dropped_and_counted_without_creating_srtp_state(void **state)
 {
   struct harness h;
-  struct h_options o = {.broker_dtls_role = RG_DTLS_SERVER};
+  /* The client may protect many SSRCs; the broker keeps its default cap. */
+  struct h_options o = {.broker_dtls_role = RG_DTLS_SERVER, .client_srtp_streams = 4 * RG_TRANSPORT_MAX_SSRCS};
   h_init(&h, &o);
   h_run(&h, SECONDS(10), true);
   assert_int_equal(send_rtp(&h, 1, 0xDEADBEEF, 1, NULL, NULL), RG_ERR_UNKNOWN_SSRC);
   assert_int_equal(send_rtcp(&h, 1, 0xDEADBEEF), RG_ERR_UNKNOWN_SSRC);
   assert_int_equal(send_rtp(&h, 1, H_CLIENT_AUDIO, 2, NULL, NULL), 1);
+  /* More junk SSRCs than the receive side has SRTP stream slots
+   * (RG_TRANSPORT_MAX_SSRCS): none may take a slot, so an allowed SSRC seen
+   * for the first time afterwards still gets one. */
+  for (uint32_t i = 0; i < 2 * RG_TRANSPORT_MAX_SSRCS; i++)
+    assert_int_equal(send_rtp(&h, 1, 0xBAD00000u + i, 1, NULL, NULL), RG_ERR_UNKNOWN_SSRC);
+  assert_int_equal(send_rtp(&h, 1, H_CLIENT_VIDEO, 3, NULL, NULL), 1);
   struct rg_transport_stats st;
   rg_transport_get_stats(h.side[0].t, &st);
-  assert_int_equal(st.media->dropped[RG_SSRC_DROP_UNKNOWN_SSRC], 2);
-  assert_int_equal(st.media->accepted_packets, 1);
+  assert_int_equal(st.media->dropped[RG_SSRC_DROP_UNKNOWN_SSRC], 2 + 2 * RG_TRANSPORT_MAX_SSRCS);
+  assert_int_equal(st.media->accepted_packets, 2);
   h_free(&h);
 }
 
@@ -345,7 +352,7 @@ int main(void)
     cmocka_unit_test(fingerprint_mismatch_detected_by_broker_passes_no_media),
     cmocka_unit_test(media_is_refused_both_ways_before_dtls_is_verified),
     cmocka_unit_test(srtp_before_ready_from_validated_peer_is_dropped_not_ready),
-    cmocka_unit_test(unknown_ssrc_is_dropped_after_decryption_and_counted),
+    cmocka_unit_test(unknown_ssrc_is_dropped_and_counted_without_creating_srtp_state),
     cmocka_unit_test(replayed_and_tampered_srtp_are_dropped_and_next_packet_passes),
     cmocka_unit_test(srtp_from_an_unvalidated_address_is_dropped),
     cmocka_unit_test(consent_is_kept_alive_then_lost_30s_after_the_path_is_cut),

@@ -69,6 +69,7 @@ struct h_options {
   bool broker_expects_wrong_fp;  /* broker's SDP view of the client's cert is wrong */
   int profile;                   /* 0: default order; else force one profile */
   uint64_t consent_timeout_us;   /* both sides; 0: RFC 7675's 30 s */
+  uint32_t client_srtp_streams;  /* client's SRTP stream cap; 0: the default */
 };
 
 static inline void h_addr(struct rg_addr *a, const char *ip, uint16_t port)
@@ -131,6 +132,8 @@ static inline void h_init(struct harness *h, const struct h_options *o)
     assert_int_equal(rg_dtls_config_add_fingerprint(&c.dtls, &peer_fp), RG_OK);
     c.dtls_ctx = h->side[i].ctx;
     c.consent_timeout_us = o->consent_timeout_us;
+    if (i == 1)
+      c.srtp_max_streams = o->client_srtp_streams;
     assert_int_equal(rg_transport_new(&h->side[i].t, &c, h->now), RG_OK);
   }
 }
