@@ -1,5 +1,6 @@
-/* rtcgate-load — N concurrent calls through an rtcgate server, one process,
- * one event loop (src/client/client_load.c does the work).
+/* rtcgate-load — N concurrent calls through an rtcgate server, one event
+ * loop per process; more than one process only when the descriptor limit
+ * asks for it (src/client/client_load*.c do the work).
  *
  *   rtcgate-load --server wss://127.0.0.1:8443 --app-key K --calls N [--rate CALLS/S]
  *                [--pps 50] [--payload 160] [--duration S] [--broker-pid PID]

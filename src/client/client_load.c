@@ -1,32 +1,44 @@
 /* librtcgate-client: the load generator behind rtcgate-load.
  *
- * N calls between pairs of simulated users in one process, on one epoll set
+ * N calls between pairs of simulated users, on one epoll set per process
  * (every client's WSS and UDP socket in it, no thread or timerfd per call).
- * Phases: mint 2N tokens -> connect everybody -> start calls at --rate ->
- * when every call is up (or failed) measure for --duration seconds (broker
- * CPU from /proc/PID/stat, packets received) -> pause the senders, let the
- * last packets land, count -> hang up. Payloads are raw RTP payloads with
- * their send time inside, so the receiver measures one-way delay through
- * the broker on this host's monotonic clock.
+ * Phases: mint + connect every user (a bounded window at a time) -> start
+ * calls at --rate -> when every call is up (or failed) measure for
+ * --duration seconds (broker CPU from /proc/PID/stat, packets received) ->
+ * pause the senders, let the last packets land, count -> hang up. Payloads
+ * are raw RTP payloads with their send time inside, so the receiver measures
+ * one-way delay through the broker on this host's monotonic clock.
+ *
+ * Each user holds two descriptors (WSS + UDP). When the run needs more than
+ * the descriptor limit allows (5,000 calls = 20,000 descriptors against a
+ * hard limit of 20,000 that only CAP_SYS_RESOURCE may raise), the calls are
+ * split over worker processes, each under the limit. The phases stay in step
+ * through a shared anonymous mapping: workers publish their phase, a
+ * coordinator (the parent, or the one in-process worker itself) says when
+ * the next phase may start, so the measuring window is the same for all.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
-#include "client/client_internal.h"
+#include "client/client_load_internal.h"
 #include "rtcgate/error.h"
 
 #define LD_TOKEN_TTL_S 3600
 #define LD_EVENTS 512
-#define LD_TICK_US 1000ull             /* timer scan granularity */
-#define LD_CONNECT_GRACE_US 30000000ull /* everyone must be ready by then */
+#define LD_TICK_US 1000ull              /* timer scan granularity */
+/* Users connecting (TCP + TLS + upgrade + auth) at once. The gateway drops a
+ * socket that is not authenticated within its auth timeout (10 s), so users
+ * must not pile up behind a long token-minting phase: each is minted, then
+ * connected, while the loop keeps the ones in flight moving. */
+#define LD_CONNECT_WINDOW 64
+#define LD_CONNECT_STALL_US 15000000ull /* no user got ready for this long: give up */
 #define LD_SETUP_GRACE_US 30000000ull   /* after the last call was started */
 #define LD_DRAIN_US 300000ull           /* after pausing senders: in-flight packets land */
 #define LD_HANGUP_US 500000ull          /* hangups and close_notify go out */
+#define LD_PHASE_WAIT_MAX_US 600000000ull /* a worker waits for the others at most this long */
 #define LD_USER_MAX 48
 
 void cl_hist_add(struct cl_hist *h, uint64_t us)
@@ -52,6 +64,8 @@ double cl_hist_quantile_ms(const struct cl_hist *h, double q)
   return (double)(CL_HIST_BUCKETS * CL_HIST_US) / 1000.0;
 }
 
+/* ---- one worker's calls ---------------------------------------------------- */
+
 struct ld_pair;
 
 struct ld_side {
@@ -59,7 +73,8 @@ struct ld_side {
   int side; /* 0 caller, 1 callee */
   struct rg_client *c;
   char user[LD_USER_MAX];
-  bool secured;
+  bool secured, ready, gone;
+  uint32_t idx; /* into ld.due */
 };
 
 struct ld_pair {
@@ -71,12 +86,20 @@ struct ld_pair {
 
 struct ld {
   const struct rg_client_load_config *cfg;
+  struct ld_share *sh;
+  struct ld_worker_share *me;
+  bool solo;      /* the only worker, in the caller's process: it coordinates too */
+  uint32_t wid;   /* worker number */
+  uint32_t first; /* global index of its first call */
   struct ld_pair *pairs;
   uint32_t n;
   int ep;
   struct cl_hist *hist;
-  uint32_t up, failed;
-  bool teardown;
+  /* due[i]: rg_client_next_timeout of client i (2 * pair + side), refreshed
+   * after each time it runs. The 1 ms timer scan reads this dense array
+   * instead of walking every client object (10,000 clients: a few cache
+   * lines instead of tens of thousands). */
+  uint64_t *due;
 };
 
 static void on_event(void *user, const struct rg_client_event *ev)
@@ -84,6 +107,9 @@ static void on_event(void *user, const struct rg_client_event *ev)
   struct ld_side *s = user;
   struct ld_pair *p = s->p;
   switch (ev->type) {
+  case RG_CLIENT_EV_READY:
+    s->ready = true;
+    break;
   case RG_CLIENT_EV_SECURED:
     s->secured = true;
     if (p->s[0].secured && p->s[1].secured && !p->up && !p->failed) {
@@ -93,6 +119,8 @@ static void on_event(void *user, const struct rg_client_event *ev)
     break;
   case RG_CLIENT_EV_HANGUP:
   case RG_CLIENT_EV_CLOSED:
+    if (ev->type == RG_CLIENT_EV_CLOSED)
+      s->gone = true;
     if (!p->ended && !p->failed && !p->up) {
       p->failed = true;
       snprintf(p->why, sizeof p->why, "%s %s: %s", s->user, rg_client_event_name(ev->type),
@@ -105,39 +133,6 @@ static void on_event(void *user, const struct rg_client_event *ev)
   }
 }
 
-static void raise_fd_limit(void)
-{
-  struct rlimit rl;
-  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-    rl.rlim_cur = rl.rlim_max;
-    (void)setrlimit(RLIMIT_NOFILE, &rl);
-  }
-}
-
-/* utime + stime of a process in seconds, or -1. */
-static double proc_cpu_s(int pid)
-{
-  char path[64], buf[1024];
-  FILE *f;
-  size_t n;
-  const char *p;
-  unsigned long long ut = 0, st = 0;
-  snprintf(path, sizeof path, "/proc/%d/stat", pid);
-  f = fopen(path, "r");
-  if (!f)
-    return -1;
-  n = fread(buf, 1, sizeof buf - 1, f);
-  fclose(f);
-  buf[n] = '\0';
-  p = strrchr(buf, ')'); /* the command name may hold spaces */
-  if (!p)
-    return -1;
-  /* after ")": state(3) ppid ... utime is field 14, stime 15 */
-  if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
-    return -1;
-  return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
-}
-
 static uint64_t total_received(struct ld *l)
 {
   uint64_t n = 0;
@@ -146,6 +141,18 @@ static uint64_t total_received(struct ld *l)
       if (l->pairs[i].s[k].c)
         n += l->pairs[i].s[k].c->call.rtp_received;
   return n;
+}
+
+static struct ld_side *side_of(struct rg_client *c)
+{
+  return c->cfg.user;
+}
+
+/* Runs a client and records when it next wants to run. */
+static void run_client(struct ld *l, struct rg_client *c, uint64_t now, bool ws, bool udp)
+{
+  (void)cl_process_ready(c, now, ws, udp);
+  l->due[side_of(c)->idx] = rg_client_next_timeout(c);
 }
 
 /* One round: socket events, then every client whose timer is due. */
@@ -158,40 +165,97 @@ static void pump(struct ld *l, uint64_t *next_scan, int wait_ms)
   for (int i = 0; i < n; i++) {
     struct rg_client *c;
     int t = cl_event_tag(evs[i].data.u64, &c);
-    (void)cl_process_ready(c, now, t == 1, t == 2);
+    run_client(l, c, now, t == 1, t == 2);
   }
   if (now >= *next_scan) {
-    for (uint32_t i = 0; i < l->n; i++)
-      for (int k = 0; k < 2; k++) {
-        struct rg_client *c = l->pairs[i].s[k].c;
-        if (c && rg_client_next_timeout(c) <= now)
-          (void)cl_process_ready(c, now, false, false);
-      }
+    for (uint32_t i = 0; i < 2 * l->n; i++)
+      if (l->due[i] <= now)
+        run_client(l, l->pairs[i / 2].s[i % 2].c, now, false, false);
     *next_scan = now + LD_TICK_US;
   }
 }
 
-static void pump_for(struct ld *l, uint64_t us)
+static void pump_for(struct ld *l, uint64_t *next_scan, uint64_t us)
 {
-  uint64_t end = rg_client_now_us() + us, next_scan = 0;
+  uint64_t end = rg_client_now_us() + us;
   while (rg_client_now_us() < end)
-    pump(l, &next_scan, 1);
+    pump(l, next_scan, 1);
 }
 
-static int make_clients(struct ld *l, char *err, size_t err_cap)
+/* Pumps the worker's loop until the coordinator says want (or aborts). */
+static int wait_go(struct ld *l, uint64_t *next_scan, int want)
+{
+  uint64_t end = rg_client_now_us() + LD_PHASE_WAIT_MAX_US;
+  for (;;) {
+    int go;
+    if (l->solo)
+      (void)cl_load_coord_step(l->sh, l->cfg);
+    go = ld_load(&l->sh->go);
+    if (go == LD_GO_ABORT)
+      return RG_ERR_CLOSED;
+    if (go >= want)
+      return RG_OK;
+    if (rg_client_now_us() >= end)
+      return RG_ERR_TIMEOUT;
+    pump(l, next_scan, 1);
+  }
+}
+
+/* ---- the phases of one worker ---------------------------------------------- */
+
+static uint32_t count_users(const struct ld *l, uint32_t made, uint32_t *in_flight, uint32_t *gone)
+{
+  uint32_t r = 0, f = 0, g = 0;
+  for (uint32_t i = 0; i < made; i++) {
+    const struct ld_side *s = &l->pairs[i / 2].s[i % 2];
+    r += s->ready && !s->gone;
+    f += !s->ready && !s->gone;
+    g += s->gone;
+  }
+  *in_flight = f;
+  *gone = g;
+  return r;
+}
+
+/* Mints each user's token and connects it, at most LD_CONNECT_WINDOW users
+ * connecting at a time, pumping the loop in between so the ones in flight
+ * finish their handshakes within the gateway's auth timeout. Bounded: every
+ * connecting user becomes ready or gone within CL_CONNECT_TIMEOUT_US, and a
+ * stall of LD_CONNECT_STALL_US ends the phase. */
+static int make_clients(struct ld *l, uint64_t *next_scan, char *err, size_t err_cap)
 {
   const struct rg_client_load_config *cfg = l->cfg;
-  char run[7], token[RG_CLIENT_TOKEN_MAX];
+  char token[RG_CLIENT_TOKEN_MAX];
   struct rg_client *first = NULL;
-  cl_rand_text(run, 6);
-  for (uint32_t i = 0; i < l->n; i++)
-    for (int k = 0; k < 2; k++) {
+  uint32_t total = 2 * l->n, made = 0, ready = 0;
+  uint64_t last_progress = rg_client_now_us();
+  while (ready < total) {
+    uint64_t now = rg_client_now_us();
+    uint32_t flying, gone, r = count_users(l, made, &flying, &gone);
+    if (ld_load(&l->sh->go) == LD_GO_ABORT)
+      return RG_ERR_CLOSED; /* another worker failed */
+    if (gone) {
+      snprintf(err, err_cap, "%u of %u users lost their connection while connecting (%u ready)", (unsigned)gone,
+               (unsigned)made, (unsigned)r);
+      return RG_ERR_CLOSED;
+    }
+    if (r > ready)
+      last_progress = now;
+    ready = r;
+    if (now >= last_progress + LD_CONNECT_STALL_US) {
+      snprintf(err, err_cap, "only %u of %u users connected", (unsigned)ready, (unsigned)total);
+      return RG_ERR_TIMEOUT;
+    }
+    if (made < total && flying < LD_CONNECT_WINDOW) {
+      uint32_t i = made / 2;
+      int k = (int)(made % 2);
       struct ld_side *s = &l->pairs[i].s[k];
       struct rg_client_config cc;
       int rc;
       s->p = &l->pairs[i];
       s->side = k;
-      snprintf(s->user, sizeof s->user, "load-%s-%c%u", run, k ? 'b' : 'a', (unsigned)i);
+      s->idx = made;
+      snprintf(s->user, sizeof s->user, "load-%s-%c%u", l->sh->run, k ? 'b' : 'a', (unsigned)(l->first + i));
       rc = rg_client_mint_token(cfg->server, &cfg->tls, cfg->app_key, s->user, LD_TOKEN_TTL_S, token, sizeof token,
                                 err, err_cap);
       if (rc)
@@ -214,180 +278,158 @@ static int make_clients(struct ld *l, char *err, size_t err_cap)
         return rc;
       }
       s->c->delay_hist = l->hist;
+      l->due[made] = rg_client_next_timeout(s->c);
       if (!first)
         first = s->c;
+      made++;
+      pump(l, next_scan, 0);
+    } else {
+      pump(l, next_scan, 1);
     }
+  }
   return RG_OK;
 }
 
-static bool all_ready(struct ld *l, uint32_t *n_ready)
+/* Starts the worker's calls at its share of the rate until each is up or
+ * failed (bounded by LD_SETUP_GRACE_US after the last start). */
+static void start_calls(struct ld *l, uint64_t *next_scan)
 {
-  uint32_t r = 0;
-  for (uint32_t i = 0; i < l->n; i++)
-    for (int k = 0; k < 2; k++)
-      r += rg_client_is_ready(l->pairs[i].s[k].c);
-  *n_ready = r;
-  return r == 2 * l->n;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-  return x < y ? -1 : x > y;
-}
-
-static void report(struct ld *l, struct rg_client_load_report *out)
-{
-  uint64_t *setup = calloc(l->n ? l->n : 1, sizeof *setup);
-  size_t ns = 0;
-  for (uint32_t i = 0; i < l->n; i++) {
-    struct ld_pair *p = &l->pairs[i];
-    if (p->up && setup)
-      setup[ns++] = p->t_up - p->t_call;
-    for (int k = 0; k < 2; k++) {
-      struct rg_client_stats st;
-      rg_client_get_stats(p->s[k].c, &st);
-      out->packets_sent += st.packets_sent;
-      out->packets_received += st.packets_received;
-      /* RFC 3550 A.3 (expected - received from the first packet that
-       * arrived): packets sent while the other leg was still handshaking
-       * were never relayable and are not loss. */
-      out->packets_lost += st.packets_lost > 0 ? (uint64_t)st.packets_lost : 0;
-    }
-  }
-  out->loss_pct = out->packets_received + out->packets_lost
-                      ? 100.0 * (double)out->packets_lost / (double)(out->packets_received + out->packets_lost)
-                      : 0;
-  if (ns && setup) {
-    qsort(setup, ns, sizeof *setup, cmp_u64);
-    out->setup_p50_ms = (double)setup[(size_t)(0.50 * (double)(ns - 1))] / 1000.0;
-    out->setup_p99_ms = (double)setup[(size_t)(0.99 * (double)(ns - 1))] / 1000.0;
-  }
-  free(setup);
-  out->delay_p50_ms = cl_hist_quantile_ms(l->hist, 0.50);
-  out->delay_p99_ms = cl_hist_quantile_ms(l->hist, 0.99);
-}
-
-int rg_client_load_run(const struct rg_client_load_config *cfg, struct rg_client_load_report *out, char *err,
-                       size_t err_cap)
-{
-  struct ld l;
-  struct rg_client_load_report r;
-  uint64_t next_scan = 0, t0, deadline, last_start = 0;
-  uint32_t started = 0, n_ready = 0;
-  double cpu0 = -1, cpu1 = -1;
-  uint64_t rx0 = 0, rx1 = 0, w0 = 0, w1 = 0;
-  int rc = RG_OK;
-  if (!cfg || !out || !cfg->server || !cfg->app_key || cfg->calls == 0 || cfg->calls > 100000) {
-    snprintf(err, err_cap, "need a server, an app key and 1..100000 calls");
-    return RG_ERR_INVAL;
-  }
-  memset(&l, 0, sizeof l);
-  memset(&r, 0, sizeof r);
-  r.broker_cpu_s = r.broker_cpu_s_per_1k = -1;
-  l.cfg = cfg;
-  l.n = cfg->calls;
-  raise_fd_limit();
-  l.pairs = calloc(l.n, sizeof *l.pairs);
-  l.hist = calloc(1, sizeof *l.hist);
-  l.ep = epoll_create1(EPOLL_CLOEXEC);
-  if (!l.pairs || !l.hist || l.ep < 0) {
-    snprintf(err, err_cap, "out of memory");
-    rc = RG_ERR_NOMEM;
-    goto done;
-  }
-  if ((rc = make_clients(&l, err, err_cap)) != RG_OK)
-    goto done;
-  /* Everybody connected and authenticated. */
-  t0 = rg_client_now_us();
-  while (!all_ready(&l, &n_ready) && rg_client_now_us() < t0 + LD_CONNECT_GRACE_US)
-    pump(&l, &next_scan, 1);
-  if (n_ready < 2 * l.n) {
-    snprintf(err, err_cap, "only %u of %u users connected", (unsigned)n_ready, (unsigned)(2 * l.n));
-    rc = RG_ERR_TIMEOUT;
-    goto done;
-  }
-  if (cfg->verbose)
-    fprintf(stderr, "rtcgate-load: %u users connected in %.2f s\n", (unsigned)(2 * l.n),
-            (double)(rg_client_now_us() - t0) / 1e6);
-  /* Calls at the configured rate until every one is up or failed. */
-  t0 = rg_client_now_us();
-  deadline = UINT64_MAX;
+  const struct rg_client_load_config *cfg = l->cfg;
+  double rate = cfg->rate > 0 ? cfg->rate / (double)l->sh->n_workers : 0;
+  uint64_t t0 = rg_client_now_us(), deadline = UINT64_MAX, last_start = 0;
+  uint32_t started = 0;
   for (;;) {
     uint64_t now = rg_client_now_us();
     uint32_t done_n = 0;
-    uint64_t due = cfg->rate > 0 ? (uint64_t)((double)(now - t0) / 1e6 * cfg->rate) + 1 : l.n;
-    while (started < l.n && started < due) {
-      struct ld_pair *p = &l.pairs[started++];
+    uint64_t due = rate > 0 ? (uint64_t)((double)(now - t0) / 1e6 * rate) + 1 : l->n;
+    while (started < l->n && started < due) {
+      struct ld_pair *p = &l->pairs[started++];
       p->started = true;
       p->t_call = rg_client_now_us();
       if (rg_client_call(p->s[0].c, p->s[1].user, NULL, 0) != RG_OK) {
         p->failed = true;
         snprintf(p->why, sizeof p->why, "call not sent");
       }
+      l->due[p->s[0].idx] = rg_client_next_timeout(p->s[0].c);
       last_start = p->t_call;
     }
-    if (started == l.n && deadline == UINT64_MAX)
+    if (started == l->n && deadline == UINT64_MAX)
       deadline = last_start + LD_SETUP_GRACE_US;
-    for (uint32_t i = 0; i < l.n; i++)
-      done_n += l.pairs[i].up || l.pairs[i].failed;
-    if (started == l.n && (done_n == l.n || now >= deadline))
+    for (uint32_t i = 0; i < l->n; i++)
+      done_n += l->pairs[i].up || l->pairs[i].failed;
+    if (started == l->n && (done_n == l->n || now >= deadline))
       break;
-    pump(&l, &next_scan, 1);
+    pump(l, next_scan, 1);
   }
-  for (uint32_t i = 0; i < l.n; i++) {
-    r.calls_up += l.pairs[i].up && !l.pairs[i].failed;
-    if (l.pairs[i].failed || !l.pairs[i].up) {
-      r.calls_failed++;
-      if (cfg->verbose)
-        fprintf(stderr, "rtcgate-load: call %u failed: %s\n", (unsigned)i, l.pairs[i].why[0] ? l.pairs[i].why : "timeout");
-    }
+  for (uint32_t i = 0; i < l->n; i++) {
+    struct ld_pair *p = &l->pairs[i];
+    bool up = p->up && !p->failed;
+    l->me->calls_up += up;
+    l->me->calls_failed += !up;
+    l->sh->setup_us[l->first + i] = up ? (p->t_up > p->t_call ? p->t_up - p->t_call : 1) : 0;
+    if (!up && cfg->verbose)
+      fprintf(stderr, "rtcgate-load: call %u failed: %s\n", (unsigned)(l->first + i), p->why[0] ? p->why : "timeout");
   }
   if (cfg->verbose)
-    fprintf(stderr, "rtcgate-load: %u calls up, %u failed, in %.2f s\n", (unsigned)r.calls_up,
-            (unsigned)r.calls_failed, (double)(rg_client_now_us() - t0) / 1e6);
-  /* Steady state; one-way delay is measured here only, not while DTLS
-   * handshakes of later calls still share the loop. */
-  memset(l.hist, 0, sizeof *l.hist);
-  w0 = rg_client_now_us();
-  rx0 = total_received(&l);
-  if (cfg->broker_pid > 0)
-    cpu0 = proc_cpu_s(cfg->broker_pid);
-  pump_for(&l, (uint64_t)((cfg->duration_s > 0 ? cfg->duration_s : 10.0) * 1e6));
-  if (cfg->broker_pid > 0)
-    cpu1 = proc_cpu_s(cfg->broker_pid);
-  rx1 = total_received(&l);
-  w1 = rg_client_now_us();
-  r.measure_s = (double)(w1 - w0) / 1e6;
-  r.window_packets = rx1 - rx0;
-  if (cpu0 >= 0 && cpu1 >= 0) {
-    r.broker_cpu_s = cpu1 - cpu0;
-    r.broker_cpu_s_per_1k = r.window_packets ? r.broker_cpu_s / ((double)r.window_packets / 1000.0) : -1;
+    fprintf(stderr, "rtcgate-load: worker %u: %u calls up, %u failed, in %.2f s\n", (unsigned)l->wid,
+            (unsigned)l->me->calls_up, (unsigned)l->me->calls_failed, (double)(rg_client_now_us() - t0) / 1e6);
+}
+
+static void count(struct ld *l)
+{
+  struct ld_worker_share *me = l->me;
+  for (uint32_t i = 0; i < l->n; i++)
+    for (int k = 0; k < 2; k++) {
+      struct rg_client_stats st;
+      rg_client_get_stats(l->pairs[i].s[k].c, &st);
+      me->sent += st.packets_sent;
+      me->received += st.packets_received;
+      /* RFC 3550 A.3 (expected - received from the first packet that
+       * arrived): packets sent while the other leg was still handshaking
+       * were never relayable and are not loss. */
+      me->lost += st.packets_lost > 0 ? (uint64_t)st.packets_lost : 0;
+    }
+}
+
+/* One worker's whole run over its calls; the counts land in its share. */
+static int worker_run(struct ld *l)
+{
+  const struct rg_client_load_config *cfg = l->cfg;
+  struct ld_worker_share *me = l->me;
+  uint64_t next_scan = 0, t0;
+  uint64_t rx0;
+  double self0, self1;
+  int rc;
+  l->ep = -1;
+  l->pairs = calloc(l->n, sizeof *l->pairs);
+  l->due = calloc(2 * (size_t)l->n, sizeof *l->due);
+  l->ep = epoll_create1(EPOLL_CLOEXEC);
+  if (!l->pairs || !l->due || l->ep < 0) {
+    snprintf(me->err, sizeof me->err, "out of memory");
+    rc = RG_ERR_NOMEM;
+    goto done;
   }
+  for (size_t i = 0; i < 2 * (size_t)l->n; i++)
+    l->due[i] = UINT64_MAX; /* not made yet */
+  t0 = rg_client_now_us();
+  if ((rc = make_clients(l, &next_scan, me->err, sizeof me->err)) != RG_OK)
+    goto done;
+  if (cfg->verbose)
+    fprintf(stderr, "rtcgate-load: worker %u: %u users connected in %.2f s\n", (unsigned)l->wid,
+            (unsigned)(2 * l->n), (double)(rg_client_now_us() - t0) / 1e6);
+  ld_store(&me->phase, LD_PH_CONNECTED);
+  if ((rc = wait_go(l, &next_scan, LD_GO_CALLS)) != RG_OK)
+    goto done;
+  start_calls(l, &next_scan);
+  ld_store(&me->phase, LD_PH_CALLS_DONE);
+  if ((rc = wait_go(l, &next_scan, LD_GO_WINDOW)) != RG_OK)
+    goto done;
+  memset(l->hist, 0, sizeof *l->hist);
+  rx0 = total_received(l);
+  self0 = cl_load_proc_cpu_s(getpid());
+  if ((rc = wait_go(l, &next_scan, LD_GO_END_WINDOW)) != RG_OK)
+    goto done;
+  self1 = cl_load_proc_cpu_s(getpid());
+  me->window_rx = total_received(l) - rx0;
+  me->cpu_s = self0 >= 0 && self1 >= 0 ? self1 - self0 : -1;
   /* Pause every sender, let the last packets arrive, then count. */
-  for (uint32_t i = 0; i < l.n; i++)
+  for (uint32_t i = 0; i < l->n; i++)
     for (int k = 0; k < 2; k++)
-      l.pairs[i].s[k].c->call.next_send = UINT64_MAX;
-  pump_for(&l, LD_DRAIN_US);
-  report(&l, &r);
-  l.teardown = true;
-  for (uint32_t i = 0; i < l.n; i++) {
-    l.pairs[i].ended = true;
-    (void)rg_client_hangup(l.pairs[i].s[0].c);
+      l->pairs[i].s[k].c->call.next_send = UINT64_MAX;
+  pump_for(l, &next_scan, LD_DRAIN_US);
+  count(l);
+  ld_store(&me->phase, LD_PH_REPORTED);
+  if ((rc = wait_go(l, &next_scan, LD_GO_HANGUP)) != RG_OK)
+    goto done;
+  for (uint32_t i = 0; i < l->n; i++) {
+    l->pairs[i].ended = true;
+    (void)rg_client_hangup(l->pairs[i].s[0].c);
   }
-  pump_for(&l, LD_HANGUP_US);
-  *out = r;
+  pump_for(l, &next_scan, LD_HANGUP_US);
 done:
-  if (l.pairs) {
-    /* Free sharers first: the first client owns the shared contexts. */
-    for (uint32_t i = l.n; i-- > 0;)
-      for (int k = 2; k-- > 0;)
-        if (l.pairs[i].s[k].c)
-          rg_client_free(l.pairs[i].s[k].c);
+  if (rc != RG_OK) {
+    if (!me->err[0])
+      snprintf(me->err, sizeof me->err, "worker %u: %s", (unsigned)l->wid, rg_strerror(rc));
+    ld_store(&me->phase, LD_PH_FAILED);
   }
-  free(l.pairs);
-  free(l.hist);
-  if (l.ep >= 0)
-    close(l.ep);
+  if (l->pairs) {
+    /* Free sharers first: the first client owns the shared contexts. */
+    for (uint32_t i = l->n; i-- > 0;)
+      for (int k = 2; k-- > 0;)
+        if (l->pairs[i].s[k].c)
+          rg_client_free(l->pairs[i].s[k].c);
+  }
+  free(l->pairs);
+  free(l->due);
+  if (l->ep >= 0)
+    close(l->ep);
   return rc;
+}
+
+int cl_load_worker_run(const struct rg_client_load_config *cfg, struct ld_share *sh, uint32_t wid, uint32_t first,
+                       uint32_t n, bool solo)
+{
+  struct ld l = {.cfg = cfg, .sh = sh, .me = &sh->w[wid], .solo = solo, .wid = wid, .first = first, .n = n,
+                 .hist = &sh->hist[wid]};
+  return worker_run(&l);
 }
