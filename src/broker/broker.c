@@ -4,6 +4,12 @@
  * reply, an eventfd to wake the worker's epoll) and waits for the answer.
  * The worker does the work, so calls, legs and counters are only ever
  * touched by one thread and the media path needs no lock.
+ * If the worker's loop fails (epoll itself), the worker sets `stop` under
+ * the slot's mutex before it exits: every control call from then on fails
+ * at once with RG_ERR_CLOSED instead of waiting for a reply that cannot
+ * come. (`stop` is otherwise the worker's own; posters read it only under
+ * the mutex, and the one other write, a STOP message, happens while its
+ * poster holds call_mu, so no poster reads it concurrently.)
  */
 #include <errno.h>
 #include <signal.h>
@@ -151,7 +157,9 @@ static int do_offer(struct rg_broker *b, struct rg_broker_msg *m)
     goto fail;
   if ((rc = rg_broker_sdp_rewrite_(b, s, &c->legs[RG_LEG_CALLEE], RG_SDP_SETUP_ACTPASS, m->out_sdp)) < 0)
     goto fail;
-  rg_broker_arm_setup_(b, &c->legs[RG_LEG_CALLEE], now);
+  /* No setup timer yet for either leg: the callee's has no transport until
+   * its answer, and ringing may outlast the setup timeout by far (the
+   * gateway's ring timeout decides how long a call may ring). */
   if (m->media_kinds)
     *m->media_kinds = r.kinds;
   rg_sdp_free(s);
@@ -200,8 +208,13 @@ static int do_answer(struct rg_broker *b, struct rg_broker_msg *m)
     set_err(m->err, m->err_cap, "could not build the answer");
     goto out;
   }
+  /* Both transports exist from here on and both clients have what they
+   * need (the callee our offer, the caller our answer): both timers start. */
   rg_broker_arm_setup_(b, &c->legs[RG_LEG_CALLER], now);
+  rg_broker_arm_setup_(b, callee, now);
   *m->out_sdp = text;
+  if (m->media_kinds)
+    *m->media_kinds = r.kinds;
 out:
   rg_sdp_free(s);
   return rc;
@@ -271,9 +284,27 @@ static void on_wake(void *arg, uint32_t events)
 static void *worker(void *arg)
 {
   struct rg_broker *b = arg;
+  int failed_errno = 0;
   while (!b->stop)
-    if (rg_loop_run_once(b->loop, RG_LOOP_MAX_WAIT_MS) < 0)
-      break; /* epoll itself failed: nothing sensible is left to do */
+    if (rg_loop_run_once(b->loop, RG_LOOP_MAX_WAIT_MS) < 0) {
+      failed_errno = errno ? errno : EIO; /* epoll itself failed: nothing sensible is left to do */
+      break;
+    }
+  /* From here no message is taken: fail the one waiting (if any) and every
+   * later one at once, so the gateway's thread never waits for a dead worker. */
+  pthread_mutex_lock(&b->mu);
+  b->stop = true;
+  if (b->pending && !b->pending->done) {
+    set_err(b->pending->err, b->pending->err_cap, "media broker stopped");
+    b->pending->result = RG_ERR_CLOSED;
+    b->pending->done = true;
+    b->pending = NULL;
+  }
+  pthread_cond_broadcast(&b->cv);
+  pthread_mutex_unlock(&b->mu);
+  if (failed_errno)
+    fprintf(stderr, "rtcgate: broker: worker stopped: its event loop failed (%s); media calls are refused\n",
+            strerror(failed_errno));
   return NULL;
 }
 
@@ -288,6 +319,12 @@ static int post(struct rg_broker *b, struct rg_broker_msg *m)
     return m->result;
   }
   pthread_mutex_lock(&b->mu);
+  if (b->stop) { /* the worker is gone (or going): it would never answer */
+    pthread_mutex_unlock(&b->mu);
+    pthread_mutex_unlock(&b->call_mu);
+    set_err(m->err, m->err_cap, "media broker stopped");
+    return RG_ERR_CLOSED;
+  }
   b->pending = m;
   pthread_mutex_unlock(&b->mu);
   if (write(b->wakefd, &one, sizeof one) < 0 && errno != EAGAIN) {
@@ -297,7 +334,8 @@ static int post(struct rg_broker *b, struct rg_broker_msg *m)
     pthread_mutex_unlock(&b->call_mu);
     return RG_ERR_STATE;
   }
-  /* The worker answers every message it takes; it never exits with one pending. */
+  /* The worker answers every message it takes, and one it can no longer
+   * take it fails on its way out (dead), so this wait ends. */
   pthread_mutex_lock(&b->mu);
   while (!m->done)
     pthread_cond_wait(&b->cv, &b->mu);
@@ -351,7 +389,15 @@ void rg_broker_stop(struct rg_broker *b)
     return;
   memset(&m, 0, sizeof m);
   m.type = RG_BROKER_MSG_STOP;
-  (void)post(b, &m);
+  if (post(b, &m) == RG_ERR_CLOSED) {
+    /* The worker died first: once it is joined, its calls are ended here. */
+    pthread_join(b->thread, NULL);
+    b->running = false;
+    memset(&m, 0, sizeof m);
+    m.type = RG_BROKER_MSG_STOP;
+    handle_msg(b, &m);
+    return;
+  }
   if (b->running) {
     pthread_join(b->thread, NULL);
     b->running = false;
@@ -405,7 +451,7 @@ int rg_broker_offer(struct rg_broker *b, const char *call_id, const char *sdp, s
 }
 
 int rg_broker_answer(struct rg_broker *b, const char *call_id, const char *sdp, size_t len, char **caller_answer,
-                     char *err, size_t err_cap)
+                     unsigned *media_kinds, char *err, size_t err_cap)
 {
   struct rg_broker_msg m;
   if (!b || !sdp || !caller_answer)
@@ -416,6 +462,7 @@ int rg_broker_answer(struct rg_broker *b, const char *call_id, const char *sdp, 
   m.sdp = sdp;
   m.len = len;
   m.out_sdp = caller_answer;
+  m.media_kinds = media_kinds;
   m.err = err;
   m.err_cap = err_cap;
   return post(b, &m);
@@ -458,7 +505,8 @@ void rg_broker_get_metrics(struct rg_broker *b, struct rg_broker_metrics *out)
   memset(&m, 0, sizeof m);
   m.type = RG_BROKER_MSG_METRICS;
   m.metrics = out;
-  (void)post(b, &m);
+  if (post(b, &m) != RG_OK)
+    memset(out, 0, sizeof *out); /* a dead worker: no figures rather than stale stack bytes */
 }
 
 const char *rg_broker_fingerprint(const struct rg_broker *b)

@@ -33,7 +33,7 @@ struct rg_broker;
 struct rg_broker_config {
   const char *media_ip;       /* e.g. "127.0.0.1"; the address put in candidates and bound */
   uint16_t media_port;        /* e.g. 10000; one UDP port for every leg (0: ephemeral, see rg_broker_media_port) */
-  uint32_t setup_timeout_ms;  /* a leg not secured this long after its SDP went out: media_failed (10000) */
+  uint32_t setup_timeout_ms;  /* a leg not secured this long after the answer: media_failed (10000) */
   uint32_t max_calls;         /* refuse new calls beyond this (limit) */
   uint64_t now_unix;          /* wall clock at start, for the DTLS certificate's validity */
   /* A secured leg whose peer sent no ICE check this long: LEG_FAILED
@@ -87,6 +87,10 @@ struct rg_broker_metrics {
   uint64_t datagrams_unrouted, relay_not_ready, tx_errors;
 };
 
+/* Every call below returns RG_ERR_CLOSED at once (err "media broker
+ * stopped") once the worker thread has died (its event loop failed); the
+ * broker then serves nothing more, and rg_broker_stop/_free still clean up. */
+
 /* Creates the broker: its DTLS certificate (ECDSA P-256) and context. */
 int rg_broker_new(struct rg_broker **out, const struct rg_broker_config *cfg, rg_broker_event_fn fn, void *arg);
 /* Binds the UDP port and starts the worker thread. */
@@ -103,9 +107,14 @@ void rg_broker_free(struct rg_broker *b);
 int rg_broker_offer(struct rg_broker *b, const char *call_id, const char *sdp, size_t len, char **callee_offer,
                     unsigned *media_kinds, char *err, size_t err_cap);
 /* The callee's answer: checked the same way; returns the broker's answer for
- * the caller (malloc'ed). RG_ERR_NOT_FOUND for an unknown call. */
+ * the caller (malloc'ed). RG_ERR_NOT_FOUND for an unknown call. media_kinds
+ * (out, optional): bit 0 audio, bit 1 video carried by the answer (a section
+ * it rejected with port 0 does not count), so the gateway can hold the
+ * callee to its token as it holds the caller.
+ * Setup timers: neither leg's runs while the call rings; both start here,
+ * when both transports exist (setup_timeout_ms from the answer). */
 int rg_broker_answer(struct rg_broker *b, const char *call_id, const char *sdp, size_t len, char **caller_answer,
-                     char *err, size_t err_cap);
+                     unsigned *media_kinds, char *err, size_t err_cap);
 /* Ends a call and frees its legs (DTLS close_notify sent). Unknown: RG_ERR_NOT_FOUND. */
 int rg_broker_hangup(struct rg_broker *b, const char *call_id);
 int rg_broker_call_stats(struct rg_broker *b, const char *call_id, struct rg_broker_leg_stats legs[2]);

@@ -31,9 +31,11 @@ struct rg_gw_config {
   bool demo;                      /* serve / and POST /demo/token (loopback only) */
   uint32_t auth_timeout_ms;       /* first frame must be auth within this (10000) */
   uint32_t ring_timeout_ms;       /* unanswered call: hangup timeout (60000) */
-  uint32_t media_timeout_ms;      /* leg not secured this long: media_failed (10000) */
+  uint32_t media_timeout_ms;      /* leg not secured this long after the answer: media_failed (10000) */
   uint32_t max_calls;             /* concurrent calls (1000) */
   uint32_t consent_timeout_ms;    /* secured leg without ICE checks this long: hangup timeout (30000) */
+  uint32_t max_unauth_sockets;    /* WebSockets open but not yet authenticated (1000) */
+  uint32_t max_token_ttl_s;       /* a token lives at most this long, whatever ttl_s asks (86400) */
 };
 
 void rg_gw_config_defaults(struct rg_gw_config *cfg);

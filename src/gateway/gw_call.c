@@ -7,6 +7,8 @@
  * call gets error busy; a call to a user in a call ends with hangup busy.
  * Call outcomes (forbidden, not_found, busy, timeout, ...) reach the caller
  * as hangup frames; protocol mistakes as error frames (docs/protocol.md).
+ * Both users are held to their tokens' media kinds: the caller's offer at
+ * `call`, the callee's answer at `answer` (hangup forbidden for both).
  * Ending a call first detaches it from both sockets, so sending the hangups
  * (which may drop a socket whose queue is full) cannot re-enter it.
  */
@@ -81,7 +83,9 @@ static int offer_to_broker(struct gw_conn *caller, const char *id, const char *s
   int rc = rg_broker_offer(gw->broker, id, sdp, len, offer, kinds, err, sizeof(err));
   if (rc == 0)
     return 0;
-  if (rc == RG_ERR_TOO_LARGE)
+  if (rc == RG_ERR_CLOSED)
+    gw_conn_send_error(caller, id, "limit", "the media broker is not running");
+  else if (rc == RG_ERR_TOO_LARGE)
     gw_conn_send_error(caller, id, "limit", "too many calls");
   else if (rc == RG_ERR_STATE)
     gw_conn_send_error(caller, id, "bad_message", "call_id in use");
@@ -190,13 +194,28 @@ void gw_call_answer(struct gw_conn *callee, const char *id, const char *sdp, siz
   char err[RG_BROKER_ERR_MAX];
   err[0] = '\0';
   char *answer = NULL;
-  int rc = rg_broker_answer(call->gw->broker, id, sdp, sdp_len, &answer, err, sizeof(err));
-  if (rc == RG_ERR_NOT_FOUND) {
+  unsigned kinds = 0;
+  int rc = rg_broker_answer(call->gw->broker, id, sdp, sdp_len, &answer, &kinds, err, sizeof(err));
+  if (rc == RG_ERR_NOT_FOUND || rc == RG_ERR_CLOSED) { /* the broker lost the call, or is gone */
     gw_call_end(call, "media_failed", NULL);
     return;
   }
   if (rc) { /* the callee may send a corrected answer before the ring timeout */
     gw_conn_send_error(callee, id, "bad_sdp", err[0] ? err : rg_strerror(rc));
+    return;
+  }
+  /* The callee is held to its token as the caller is: an answer carrying a
+   * kind its token lacks ends the call (the broker has committed to the
+   * answer, so there is no taking it back). The answer never reaches the
+   * caller. */
+  if (kinds & ~callee->claims.media) {
+    free(answer);
+    fprintf(stderr, "rtcgate: gateway: call %s: the answer of %s carries media its token does not allow\n", id,
+            callee->claims.user);
+    gw_conn_send_error(callee, id, "forbidden", (kinds & ~callee->claims.media & GW_MEDIA_VIDEO)
+                                                    ? "your token does not allow video"
+                                                    : "your token does not allow audio");
+    gw_call_end(call, "forbidden", NULL);
     return;
   }
   call->state = GW_CALL_ACTIVE;

@@ -33,6 +33,8 @@ void rg_gw_config_defaults(struct rg_gw_config *cfg)
   cfg->media_timeout_ms = 10000;
   cfg->max_calls = 1000;
   cfg->consent_timeout_ms = 30000; /* RFC 7675 §5.1 */
+  cfg->max_unauth_sockets = 1000;  /* GW_WS_UNAUTH_DEFAULT */
+  cfg->max_token_ttl_s = 86400;    /* GW_TTL_MAX_S: no cap beyond the ttl_s rule */
 }
 
 static bool parse_u32(const char *v, uint32_t min, uint32_t max, uint32_t *out)
@@ -174,6 +176,10 @@ int rg_gw_config_set(struct rg_gw_config *cfg, const char *key, const char *valu
     return set_ms(&cfg->media_timeout_ms, value, 100, 600000, err, cap, "media-timeout-ms");
   if (key_is(key, "consent-timeout-ms"))
     return set_ms(&cfg->consent_timeout_ms, value, 100, 600000, err, cap, "consent-timeout-ms");
+  if (key_is(key, "max-unauthenticated-sockets"))
+    return set_ms(&cfg->max_unauth_sockets, value, 1, 10000, err, cap, "max-unauthenticated-sockets");
+  if (key_is(key, "max-token-ttl-s"))
+    return set_ms(&cfg->max_token_ttl_s, value, 1, 86400, err, cap, "max-token-ttl-s");
   if (key_is(key, "max-calls"))
     return set_ms(&cfg->max_calls, value, 1, 100000, err, cap, "max-calls");
   snprintf(err, cap, "unknown setting \"%.64s\"", key);

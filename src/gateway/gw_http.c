@@ -29,6 +29,26 @@ static void req_free(struct gw_pss *pss)
   pss->req = NULL;
 }
 
+bool gw_addr_is_loopback(const struct sockaddr *sa, socklen_t len)
+{
+  if (!sa || len < (socklen_t)sizeof(sa_family_t))
+    return false;
+  if (sa->sa_family == AF_INET && len >= (socklen_t)sizeof(struct sockaddr_in)) {
+    struct sockaddr_in a;
+    memcpy(&a, sa, sizeof(a));
+    return (ntohl(a.sin_addr.s_addr) >> 24) == 127;
+  }
+  if (sa->sa_family == AF_INET6 && len >= (socklen_t)sizeof(struct sockaddr_in6)) {
+    struct sockaddr_in6 a;
+    memcpy(&a, sa, sizeof(a));
+    if (IN6_IS_ADDR_LOOPBACK(&a.sin6_addr))
+      return true;
+    /* A dual-stack listener sees IPv4 peers as ::ffff:a.b.c.d. */
+    return IN6_IS_ADDR_V4MAPPED(&a.sin6_addr) && a.sin6_addr.s6_addr[12] == 127;
+  }
+  return false;
+}
+
 static bool peer_is_loopback(struct lws *wsi)
 {
   struct sockaddr_storage ss;
@@ -36,17 +56,7 @@ static bool peer_is_loopback(struct lws *wsi)
   int fd = lws_get_socket_fd(wsi);
   if (fd < 0 || getpeername(fd, (struct sockaddr *)&ss, &sl) != 0)
     return false;
-  if (ss.ss_family == AF_INET) {
-    const struct sockaddr_in *a = (const struct sockaddr_in *)&ss;
-    return (ntohl(a->sin_addr.s_addr) >> 24) == 127;
-  }
-  if (ss.ss_family == AF_INET6) {
-    const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)&ss;
-    if (IN6_IS_ADDR_LOOPBACK(&a->sin6_addr))
-      return true;
-    return IN6_IS_ADDR_V4MAPPED(&a->sin6_addr) && a->sin6_addr.s6_addr[12] == 127;
-  }
-  return false;
+  return gw_addr_is_loopback((const struct sockaddr *)&ss, sl);
 }
 
 static int method_of(struct lws *wsi)

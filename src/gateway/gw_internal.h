@@ -13,6 +13,7 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "broker/broker.h"
 #include "gateway/gateway.h"
@@ -31,6 +32,12 @@
 #define GW_HTTP_BODY_MAX 65536    /* request bodies */
 #define GW_HTTP_AUTH_MAX 512      /* Authorization header bytes */
 #define GW_WS_FRAME_MAX (256 * 1024) /* one WebSocket message */
+/* Before auth the only good message is an auth frame (~80 bytes), so a
+ * socket that has not authenticated gets this much and no more: with
+ * GW_WS_UNAUTH_DEFAULT of them that bounds what strangers can make us hold. */
+#define GW_WS_PREAUTH_MSG_MAX 4096
+#define GW_WS_UNAUTH_DEFAULT 1000 /* open WebSockets not yet authenticated (max-unauthenticated-sockets) */
+#define GW_EXPIRY_SWEEP_US 1000000 /* expired tokens purged and their sockets closed this often */
 #define GW_WS_BAD_MAX 20          /* bad frames in a row before close */
 #define GW_WS_RATE_PER_S 50       /* frames per second, sustained */
 #define GW_WS_RATE_BURST 100      /* frames, burst */
@@ -86,6 +93,7 @@ struct gw_conn {
   struct lws *wsi;
   struct gw_conn *prev, *next;
   bool authed;
+  bool preauth_counted; /* counted in gw->n_unauthed (until it authenticates or closes) */
   struct gw_claims claims;
   uint8_t token_hash[32];
   uint64_t auth_deadline_us;
@@ -128,6 +136,8 @@ struct gw_metrics {
   uint64_t tokens_issued, tokens_rejected, app_key_rejected;
   uint64_t calls_started, calls_answered, calls_failed;
   uint64_t ws_connections, ws_bad_frames, ws_closed_abuse;
+  uint64_t ws_refused_unauth; /* upgrades refused: too many unauthenticated sockets */
+  uint64_t sessions_expired;  /* sockets closed because their token expired */
   uint64_t events_dropped;
 };
 
@@ -139,6 +149,8 @@ struct gw {
   struct gw_tokens tokens;
   struct gw_conn *conns; /* every WebSocket, authenticated or not */
   size_t n_conns;
+  size_t n_unauthed; /* of n_conns, not (yet) authenticated */
+  uint64_t next_expiry_sweep_us;
   struct gw_call *calls;
   size_t n_calls;
   struct gw_metrics m;
@@ -174,6 +186,8 @@ int gw_tokens_issue(struct gw_tokens *t, const struct gw_claims *c, int64_t now,
 int gw_tokens_check(struct gw_tokens *t, const char *token, size_t len, int64_t now, struct gw_claims *c,
                     uint8_t hash[32]);
 int gw_tokens_revoke(struct gw_tokens *t, const char *token, size_t len, uint8_t hash[32]);
+/* Frees every token whose expiry is <= now; returns how many. */
+size_t gw_tokens_purge(struct gw_tokens *t, int64_t now);
 
 /* gw_claims.c: the POST /v1/sessions body */
 /* A request body as JSON (duplicate keys refused); NULL with a message in
@@ -205,6 +219,9 @@ struct gw_pss {
   struct gw_conn *conn;
 };
 
+/* Whether a peer address is loopback: 127.0.0.0/8, ::1 or ::ffff:127.x.y.z.
+ * Pure (no socket), so it is tested on its own. */
+bool gw_addr_is_loopback(const struct sockaddr *sa, socklen_t len);
 int gw_http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len);
 int gw_http_respond(struct lws *wsi, struct gw_http_req *req, unsigned status, const char *type, const char *body,
                     size_t len);
@@ -227,6 +244,10 @@ void gw_conn_send(struct gw_conn *c, json_t *obj); /* steals obj */
 void gw_conn_send_error(struct gw_conn *c, const char *call_id, const char *code, const char *message);
 void gw_conn_close(struct gw_conn *c, int code, const char *reason);
 struct gw_conn *gw_conn_find_user(struct gw *gw, const char *user);
+/* The socket authenticated: it no longer counts against the unauthenticated cap. */
+void gw_conn_preauth_done(struct gw_conn *c);
+/* Purges expired tokens and closes (4401) every socket whose token expired. */
+void gw_sessions_expire(struct gw *gw, int64_t now);
 
 /* gw_signal_parse.c: one text frame checked into a message (pure, fuzzed) */
 enum gw_sig_type { GW_SIG_NONE = 0, GW_SIG_AUTH, GW_SIG_CALL, GW_SIG_ANSWER, GW_SIG_REJECT, GW_SIG_HANGUP };

@@ -65,6 +65,11 @@ int gw_route_metrics(struct gw *gw, struct lws *wsi, struct gw_http_req *req)
   put(&b, "rtcgate_app_key_rejected_total", "counter", "HTTP requests with a wrong application key.", NULL,
       gw->m.app_key_rejected);
   put(&b, "rtcgate_ws_connections", "gauge", "Open WebSockets.", NULL, gw->n_conns);
+  put(&b, "rtcgate_ws_unauthenticated", "gauge", "Open WebSockets not yet authenticated.", NULL, gw->n_unauthed);
+  put(&b, "rtcgate_ws_refused_total", "counter", "WebSocket upgrades refused: too many unauthenticated sockets.",
+      NULL, gw->m.ws_refused_unauth);
+  put(&b, "rtcgate_sessions_expired_total", "counter", "WebSockets closed because their token expired.", NULL,
+      gw->m.sessions_expired);
   put(&b, "rtcgate_ws_bad_frames_total", "counter", "WebSocket frames refused as bad_message.", NULL,
       gw->m.ws_bad_frames);
   put(&b, "rtcgate_ws_closed_abuse_total", "counter", "WebSockets closed for bad frames, flooding or not reading.",

@@ -1,5 +1,6 @@
 /* rtcgate gateway — POST /v1/sessions, DELETE /v1/sessions/<token>,
- * POST /demo/token (docs/protocol.md "HTTP API"). */
+ * POST /demo/token (docs/protocol.md "HTTP API"), and the end of a session
+ * when its token expires. */
 #include <stdio.h>
 #include <string.h>
 
@@ -11,6 +12,8 @@
 static int issue(struct gw *gw, struct lws *wsi, struct gw_http_req *req, struct gw_claims *c, int64_t ttl)
 {
   int64_t now = gw_unix_now();
+  if (ttl > (int64_t)gw->cfg.max_token_ttl_s) /* the operator's cap wins over the back end's ttl_s */
+    ttl = (int64_t)gw->cfg.max_token_ttl_s;
   c->expires_at = now + ttl;
   char token[GW_TOKEN_TEXT_LEN + 1];
   int rc = gw_tokens_issue(&gw->tokens, c, now, token);
@@ -90,4 +93,20 @@ int gw_route_sessions_delete(struct gw *gw, struct lws *wsi, struct gw_http_req 
     }
   }
   return gw_http_respond(wsi, req, 204, "application/json", "", 0);
+}
+
+/* Expired means no longer authorised, exactly as revoked does: the token goes
+ * and so does every socket that authenticated with it (its call ends). Each
+ * socket carries its token's expiry in its claims, so no lookup is needed. */
+void gw_sessions_expire(struct gw *gw, int64_t now)
+{
+  gw_tokens_purge(&gw->tokens, now);
+  for (struct gw_conn *c = gw->conns; c; c = c->next) {
+    if (c->authed && !c->close_code && c->claims.expires_at <= now) {
+      fprintf(stderr, "rtcgate: gateway: token of user %s expired; closing its socket\n", c->claims.user);
+      gw->m.sessions_expired++;
+      gw_conn_send_error(c, NULL, "unauthorized", "session expired");
+      gw_conn_close(c, GW_CLOSE_UNAUTHORIZED, "expired");
+    }
+  }
 }

@@ -80,6 +80,10 @@ static void on_tick(lws_sorted_usec_list_t *sul)
     }
   }
   gw_call_tick(gw, now);
+  if (now >= gw->next_expiry_sweep_us) {
+    gw->next_expiry_sweep_us = now + GW_EXPIRY_SWEEP_US;
+    gw_sessions_expire(gw, gw_unix_now());
+  }
   lws_sul_schedule(gw->ctx, 0, &gw->tick, on_tick, GW_TICK_US);
 }
 

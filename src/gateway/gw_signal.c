@@ -47,6 +47,7 @@ static void authenticate(struct gw_conn *c, const char *token, size_t token_len)
   c->claims = claims;
   memcpy(c->token_hash, hash, sizeof(hash));
   c->authed = true;
+  gw_conn_preauth_done(c);
   fprintf(stderr, "rtcgate: gateway: user %s connected\n", claims.user);
   gw_conn_send(c, json_pack("{s:s,s:s,s:s}", "type", "ready", "user", claims.user, "display_name",
                             claims.display_name));

@@ -4,7 +4,8 @@
  * keeps only SHA-256(token) and the claims, so a memory dump or a log line
  * never yields a usable token. The hash is uniformly random, so its first
  * bytes index the buckets directly. The table is bounded (GW_TOKENS_MAX);
- * expired entries are purged when it fills.
+ * expired entries are purged every GW_EXPIRY_SWEEP_US (gw_sessions_expire,
+ * which also closes their sockets) and when it fills.
  */
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
@@ -39,27 +40,31 @@ void gw_tokens_cleanup(struct gw_tokens *t)
   t->count = 0;
 }
 
-static void purge_expired(struct gw_tokens *t, int64_t now)
+size_t gw_tokens_purge(struct gw_tokens *t, int64_t now)
 {
+  size_t n = 0;
   for (size_t i = 0; i < GW_TOKEN_BUCKETS; i++) {
     struct gw_token **pp = &t->buckets[i];
     while (*pp) {
       struct gw_token *e = *pp;
       if (e->claims.expires_at <= now) {
         *pp = e->next;
+        OPENSSL_cleanse(e, sizeof(*e));
         free(e);
         t->count--;
+        n++;
       } else {
         pp = &e->next;
       }
     }
   }
+  return n;
 }
 
 int gw_tokens_issue(struct gw_tokens *t, const struct gw_claims *c, int64_t now, char token[GW_TOKEN_TEXT_LEN + 1])
 {
   if (t->count >= GW_TOKENS_MAX)
-    purge_expired(t, now);
+    gw_tokens_purge(t, now);
   if (t->count >= GW_TOKENS_MAX)
     return RG_ERR_TOO_LARGE;
   struct gw_token *e = calloc(1, sizeof(*e));

@@ -6,6 +6,10 @@
  * is dropped instead of growing memory or holding up the service thread.
  * Abuse control per socket: a token bucket (GW_WS_RATE_PER_S, burst
  * GW_WS_RATE_BURST) and a count of bad frames in a row (GW_WS_BAD_MAX).
+ * Before it authenticates a socket may hold at most GW_WS_PREAUTH_MSG_MAX
+ * bytes of message (more closes it with 4401 at once), and at most
+ * cfg.max_unauth_sockets such sockets exist: further upgrades are refused
+ * until one authenticates or closes.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -101,6 +105,14 @@ void gw_conn_close(struct gw_conn *c, int code, const char *reason)
   lws_callback_on_writable(c->wsi);
 }
 
+void gw_conn_preauth_done(struct gw_conn *c)
+{
+  if (c->preauth_counted) {
+    c->preauth_counted = false;
+    c->gw->n_unauthed--;
+  }
+}
+
 struct gw_conn *gw_conn_find_user(struct gw *gw, const char *user)
 {
   for (struct gw_conn *c = gw->conns; c; c = c->next)
@@ -152,23 +164,40 @@ static void on_message(struct gw_conn *c)
   gw_signal_handle(c, c->rx ? c->rx : "", c->rx_len);
 }
 
+/* More than an auth frame's worth before auth: refused at once, before the
+ * rest of the message arrives. */
+static void refuse_oversized_auth(struct gw_conn *c)
+{
+  c->gw->m.tokens_rejected++;
+  gw_conn_send_error(c, NULL, "unauthorized", "message over 4096 bytes before auth");
+  gw_conn_close(c, GW_CLOSE_UNAUTHORIZED, "unauthorized");
+}
+
 static int on_receive(struct gw_conn *c, struct lws *wsi, const void *in, size_t len)
 {
+  /* A socket being closed has nothing more to say: its input is read and dropped. */
+  if (c->close_code || c->aborted)
+    return 0;
+  size_t max = c->authed ? GW_WS_FRAME_MAX : GW_WS_PREAUTH_MSG_MAX;
   if (lws_is_first_fragment(wsi)) {
     c->rx_len = 0;
     c->rx_overflow = false;
     c->rx_binary = lws_frame_is_binary(wsi) != 0;
   }
   if (!c->rx_overflow && !c->rx_binary) {
-    if (c->rx_len + len > GW_WS_FRAME_MAX) {
+    if (c->rx_len + len > max) {
       c->rx_overflow = true;
+      if (!c->authed) {
+        refuse_oversized_auth(c);
+        return 0;
+      }
     } else if (len) {
       if (c->rx_len + len > c->rx_cap) {
         size_t cap = c->rx_cap ? c->rx_cap : 4096;
         while (cap < c->rx_len + len)
           cap *= 2;
-        if (cap > GW_WS_FRAME_MAX)
-          cap = GW_WS_FRAME_MAX;
+        if (cap > max)
+          cap = max;
         char *nb = realloc(c->rx, cap);
         if (!nb)
           return -1;
@@ -232,7 +261,13 @@ int gw_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user
   struct gw_conn *c = pss ? pss->conn : NULL;
   switch (reason) {
   case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
-    return (!uri_is_ws(wsi) || gw->n_conns >= GW_WS_CONNS_MAX || gw->stopping) ? -1 : 0;
+    if (!uri_is_ws(wsi) || gw->n_conns >= GW_WS_CONNS_MAX || gw->stopping)
+      return -1;
+    if (gw->n_unauthed >= gw->cfg.max_unauth_sockets) {
+      gw->m.ws_refused_unauth++; /* counted, not logged: a flood would flood the log */
+      return -1;
+    }
+    return 0;
   case LWS_CALLBACK_ESTABLISHED:
     c = calloc(1, sizeof(*c));
     if (!c)
@@ -247,6 +282,8 @@ int gw_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user
       gw->conns->prev = c;
     gw->conns = c;
     gw->n_conns++;
+    c->preauth_counted = true;
+    gw->n_unauthed++;
     gw->m.ws_connections++;
     pss->conn = c;
     return 0;
@@ -268,6 +305,7 @@ int gw_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user
     if (c->next)
       c->next->prev = c->prev;
     gw->n_conns--;
+    gw_conn_preauth_done(c); /* leaves the unauthenticated count, if still in it */
     txq_clear(c);
     free(c->rx);
     free(c);

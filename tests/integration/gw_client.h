@@ -77,8 +77,11 @@ static inline void gwc_tls_close(struct gwc_tls *t)
 }
 
 /* cafile: verify the server against it (and the name 127.0.0.1); NULL: no
- * verification. max_version: 0 or e.g. TLS1_1_VERSION to check refusal. */
-static inline int gwc_tls_connect_ex(struct gwc_tls *t, uint16_t port, const char *cafile, int max_version)
+ * verification. max_version: 0 or e.g. TLS1_1_VERSION to check refusal.
+ * tls12_ciphers: NULL, or the only TLS 1.2 suites offered (OpenSSL names;
+ * with max_version TLS1_2_VERSION, to check which suites the server takes). */
+static inline int gwc_tls_connect_suites(struct gwc_tls *t, uint16_t port, const char *cafile, int max_version,
+                                         const char *tls12_ciphers)
 {
   memset(t, 0, sizeof(*t));
   signal(SIGPIPE, SIG_IGN); /* the server may close before a large body is sent (413) */
@@ -101,6 +104,8 @@ static inline int gwc_tls_connect_ex(struct gwc_tls *t, uint16_t port, const cha
     SSL_CTX_set_security_level(t->ctx, 0);
     SSL_CTX_set_cipher_list(t->ctx, "ALL:@SECLEVEL=0");
   }
+  if (tls12_ciphers && SSL_CTX_set_cipher_list(t->ctx, tls12_ciphers) != 1)
+    goto fail;
   if (cafile) {
     if (SSL_CTX_load_verify_locations(t->ctx, cafile, NULL) != 1)
       goto fail;
@@ -128,6 +133,11 @@ fail:
   ERR_clear_error();
   gwc_tls_close(t);
   return -1;
+}
+
+static inline int gwc_tls_connect_ex(struct gwc_tls *t, uint16_t port, const char *cafile, int max_version)
+{
+  return gwc_tls_connect_suites(t, port, cafile, max_version, NULL);
 }
 
 static inline int gwc_tls_connect(struct gwc_tls *t, uint16_t port)

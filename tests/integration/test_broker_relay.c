@@ -9,6 +9,9 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <dirent.h>
+#include <fcntl.h>
+
 #include "test_broker_client.h"
 
 #define CALL_ID "call-0001"
@@ -87,8 +90,11 @@ static void fx_call(struct fx *f, bool caller_lies, bool callee_lies)
   free(offer);
 
   answer = tc_client_sdp(&f->callee, &efp, RG_SDP_SETUP_ACTIVE);
-  assert_int_equal(rg_broker_answer(f->b, CALL_ID, answer, strlen(answer), &f->caller_answer, f->err, sizeof f->err),
+  kinds = 0;
+  assert_int_equal(rg_broker_answer(f->b, CALL_ID, answer, strlen(answer), &f->caller_answer, &kinds, f->err,
+                                    sizeof f->err),
                    RG_OK);
+  assert_int_equal(kinds, 3); /* the answer carries audio and video */
   free(answer);
   assert_non_null(strstr(f->caller_answer, "a=setup:active\r\n"));
   assert_non_null(strstr(f->caller_answer, "a=ice-lite\r\n"));
@@ -298,30 +304,55 @@ static void callee_fingerprint_mismatch_fails_leg_and_is_counted(void **state)
   fingerprint_mismatch_fails_leg_silently(RG_LEG_CALLEE); /* broker is DTLS server here */
 }
 
-static void leg_not_secured_in_time_fails_with_media_failed(void **state)
+static bool both_legs_failed(void *arg)
+{
+  struct fx *f = arg;
+  return tc_find_event(&f->ev, RG_BROKER_EV_LEG_FAILED, RG_LEG_CALLER, NULL) &&
+         tc_find_event(&f->ev, RG_BROKER_EV_LEG_FAILED, RG_LEG_CALLEE, NULL);
+}
+
+/* A call may ring far longer than the setup timeout (the gateway's ring
+ * timeout is 60 s, the setup timeout 10 s): no leg fails while it rings.
+ * Once answered, both legs must be secured within the setup timeout. */
+static void setup_timer_starts_at_the_answer_not_while_ringing(void **state)
 {
   struct fx f;
   struct rg_broker_event ev;
   struct rg_broker_metrics m;
-  struct mismatch_wait w = {&f, RG_LEG_CALLEE};
   struct tc_client *cs[1];
   unsigned kinds;
-  char *offer;
+  char *offer, *answer;
+  uint64_t t0, took_ms;
   fx_start(&f, 300, 8);
   cs[0] = &f.caller;
   offer = tc_client_sdp(&f.caller, &f.caller.fp, RG_SDP_SETUP_ACTPASS);
   assert_int_equal(rg_broker_offer(f.b, CALL_ID, offer, strlen(offer), &f.callee_offer, &kinds, f.err,
                                    sizeof f.err), RG_OK);
   free(offer);
-  /* Nobody answers: the callee leg's timer (its SDP went out) fires. */
-  assert_true(tc_pump(cs, 1, 3000, leg_failed, &w));
-  assert_true(tc_find_event(&f.ev, RG_BROKER_EV_LEG_FAILED, RG_LEG_CALLEE, &ev));
-  assert_string_equal(ev.reason, "media_failed");
-  assert_true(strlen(ev.detail) > 0);
-  /* The caller leg's timer starts only with the broker's answer. */
+  /* Ringing for over three setup timeouts: nothing fails. */
+  (void)tc_pump(cs, 1, 1000, NULL, NULL);
+  assert_false(tc_find_event(&f.ev, RG_BROKER_EV_LEG_FAILED, RG_LEG_CALLEE, NULL));
   assert_false(tc_find_event(&f.ev, RG_BROKER_EV_LEG_FAILED, RG_LEG_CALLER, NULL));
   rg_broker_get_metrics(f.b, &m);
-  assert_int_equal(m.dtls_failures_timeout, 1);
+  assert_int_equal(m.dtls_failures_timeout, 0);
+
+  /* The answer comes; nobody runs ICE or DTLS toward the broker: both legs
+   * fail media_failed one setup timeout later, not before. */
+  answer = tc_client_sdp(&f.callee, &f.callee.fp, RG_SDP_SETUP_ACTIVE);
+  t0 = rg_io_now_us();
+  assert_int_equal(rg_broker_answer(f.b, CALL_ID, answer, strlen(answer), &f.caller_answer, NULL, f.err,
+                                    sizeof f.err), RG_OK);
+  free(answer);
+  assert_true(tc_pump(cs, 1, 3000, both_legs_failed, &f));
+  took_ms = (rg_io_now_us() - t0) / 1000u;
+  assert_true(took_ms >= 300 - 20 && took_ms < 1500);
+  for (int side = 0; side < 2; side++) {
+    assert_true(tc_find_event(&f.ev, RG_BROKER_EV_LEG_FAILED, side, &ev));
+    assert_string_equal(ev.reason, "media_failed");
+    assert_true(strlen(ev.detail) > 0);
+  }
+  rg_broker_get_metrics(f.b, &m);
+  assert_int_equal(m.dtls_failures_timeout, 2);
   assert_int_equal(rg_broker_hangup(f.b, CALL_ID), RG_OK);
   fx_stop(&f);
 }
@@ -437,17 +468,17 @@ static void bad_sdp_and_bad_requests_are_refused_with_a_reason(void **state)
                    RG_ERR_TOO_LARGE); /* max_calls 2 */
 
   /* An answer must pick a role, match the offer's sections, and name a live call. */
-  assert_int_equal(rg_broker_answer(f.b, "call-9999", offer, strlen(offer), &out, f.err, sizeof f.err),
+  assert_int_equal(rg_broker_answer(f.b, "call-9999", offer, strlen(offer), &out, NULL, f.err, sizeof f.err),
                    RG_ERR_NOT_FOUND);
-  assert_int_equal(rg_broker_answer(f.b, CALL_ID, offer, strlen(offer), &out, f.err, sizeof f.err),
+  assert_int_equal(rg_broker_answer(f.b, CALL_ID, offer, strlen(offer), &out, NULL, f.err, sizeof f.err),
                    RG_ERR_MALFORMED); /* actpass */
   assert_null(out);
   free(offer);
   offer = tc_client_sdp(&f.callee, &f.callee.fp, RG_SDP_SETUP_ACTIVE);
-  assert_int_equal(rg_broker_answer(f.b, CALL_ID, offer, strlen(offer), &out, f.err, sizeof f.err), RG_OK);
+  assert_int_equal(rg_broker_answer(f.b, CALL_ID, offer, strlen(offer), &out, NULL, f.err, sizeof f.err), RG_OK);
   free(out);
   out = NULL;
-  assert_int_equal(rg_broker_answer(f.b, CALL_ID, offer, strlen(offer), &out, f.err, sizeof f.err), RG_ERR_STATE);
+  assert_int_equal(rg_broker_answer(f.b, CALL_ID, offer, strlen(offer), &out, NULL, f.err, sizeof f.err), RG_ERR_STATE);
   free(offer);
 
   assert_int_equal(rg_broker_call_stats(f.b, "call-0002", st), RG_OK);
@@ -459,6 +490,103 @@ static void bad_sdp_and_bad_requests_are_refused_with_a_reason(void **state)
   fx_stop(&f); /* stop ends the remaining calls */
 }
 
+/* The descriptors of this process that are epoll instances, as a bit set
+ * over the first 1024 descriptors. */
+static void epoll_fds(unsigned char set[128])
+{
+  DIR *d = opendir("/proc/self/fd");
+  struct dirent *e;
+  memset(set, 0, 128);
+  assert_non_null(d);
+  while ((e = readdir(d)) != NULL) {
+    char path[300], link[64];
+    int fd = atoi(e->d_name);
+    ssize_t n;
+    if (e->d_name[0] < '0' || e->d_name[0] > '9' || fd < 0 || fd >= 1024)
+      continue;
+    snprintf(path, sizeof path, "/proc/self/fd/%s", e->d_name);
+    n = readlink(path, link, sizeof link - 1);
+    if (n > 0) {
+      link[n] = '\0';
+      if (strcmp(link, "anon_inode:[eventpoll]") == 0)
+        set[fd / 8] |= (unsigned char)(1u << (fd % 8));
+    }
+  }
+  closedir(d);
+}
+
+/* If the worker's epoll fails, the worker exits: every control call must
+ * then fail at once with RG_ERR_CLOSED (before the fix the first call after
+ * the death waited forever on the reply), and stop/free must still clean up.
+ * The failure is made real from outside, with no hook in the broker: the
+ * broker's epoll descriptor (the one epoll instance rg_broker_new adds) is
+ * replaced by /dev/null, so the worker's next epoll_wait gets EINVAL. */
+static void calls_fail_fast_once_the_worker_has_died(void **state)
+{
+  struct fx f;
+  unsigned char before[128], after[128];
+  struct rg_broker_config cfg = {.media_ip = "127.0.0.1", .setup_timeout_ms = 10000, .max_calls = 4,
+                                 .now_unix = TC_NOW_UNIX};
+  struct rg_broker_leg_stats st[2];
+  struct rg_broker_metrics m;
+  char *offer, *out = NULL;
+  int epfd = -1, n_new = 0, devnull, rc = RG_OK;
+  uint64_t t0, took_ms;
+  memset(&f, 0, sizeof f);
+  pthread_mutex_init(&f.ev.mu, NULL);
+  tc_client_init(&f.caller, "alice", "alic", CALLER_AUDIO, CALLER_VIDEO);
+  tc_client_init(&f.callee, "bob", "bobb", CALLEE_AUDIO, CALLEE_VIDEO);
+  epoll_fds(before);
+  assert_int_equal(rg_broker_new(&f.b, &cfg, tc_on_broker_event, &f.ev), RG_OK);
+  epoll_fds(after);
+  for (int fd = 0; fd < 1024; fd++)
+    if ((after[fd / 8] & ~before[fd / 8]) & (1u << (fd % 8))) {
+      epfd = fd;
+      n_new++;
+    }
+  assert_int_equal(n_new, 1);
+  assert_int_equal(rg_broker_start(f.b), RG_OK);
+  /* A live call, so stop/free has something to clean up after the death. */
+  offer = tc_client_sdp(&f.caller, &f.caller.fp, RG_SDP_SETUP_ACTPASS);
+  assert_int_equal(rg_broker_offer(f.b, CALL_ID, offer, strlen(offer), &f.callee_offer, NULL, f.err, sizeof f.err),
+                   RG_OK);
+
+  devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  assert_true(devnull >= 0);
+  assert_int_equal(dup2(devnull, epfd), epfd);
+  close(devnull);
+  /* The worker may still be inside its last epoll_wait (which holds the old
+   * instance): a message wakes it, and its next wait fails. Within the loop's
+   * longest sleep the broker must report itself closed. */
+  t0 = rg_io_now_us();
+  while ((rg_io_now_us() - t0) / 1000u < 3000u) {
+    rc = rg_broker_call_stats(f.b, CALL_ID, st);
+    if (rc == RG_ERR_CLOSED)
+      break;
+    assert_int_equal(rc, RG_OK);
+    usleep(10000);
+  }
+  assert_int_equal(rc, RG_ERR_CLOSED);
+
+  /* Every later call fails at once, with a reason. */
+  t0 = rg_io_now_us();
+  f.err[0] = '\0';
+  assert_int_equal(rg_broker_offer(f.b, "call-0002", offer, strlen(offer), &out, NULL, f.err, sizeof f.err),
+                   RG_ERR_CLOSED);
+  assert_null(out);
+  assert_non_null(strstr(f.err, "stopped"));
+  assert_int_equal(rg_broker_answer(f.b, CALL_ID, offer, strlen(offer), &out, NULL, f.err, sizeof f.err),
+                   RG_ERR_CLOSED);
+  assert_int_equal(rg_broker_hangup(f.b, CALL_ID), RG_ERR_CLOSED);
+  memset(&m, 0xff, sizeof m);
+  rg_broker_get_metrics(f.b, &m);
+  assert_int_equal(m.calls_active, 0);
+  took_ms = (rg_io_now_us() - t0) / 1000u;
+  assert_true(took_ms < 100);
+  free(offer);
+  fx_stop(&f); /* joins the dead worker and frees the call it left (ASan checks the leak) */
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -466,10 +594,11 @@ int main(void)
       cmocka_unit_test(packet_with_unnegotiated_ssrc_is_dropped_and_counted),
       cmocka_unit_test(caller_fingerprint_mismatch_fails_leg_and_is_counted),
       cmocka_unit_test(callee_fingerprint_mismatch_fails_leg_and_is_counted),
-      cmocka_unit_test(leg_not_secured_in_time_fails_with_media_failed),
+      cmocka_unit_test(setup_timer_starts_at_the_answer_not_while_ringing),
       cmocka_unit_test(leg_whose_client_stops_consent_checks_fails_with_timeout),
       cmocka_unit_test(consent_timeout_outside_its_range_is_refused),
       cmocka_unit_test(bad_sdp_and_bad_requests_are_refused_with_a_reason),
+      cmocka_unit_test(calls_fail_fast_once_the_worker_has_died),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 #include <sys/stat.h>
 
+#include "gateway/gw_internal.h"
 #include "gw_client.h"
 #include "gw_server.h"
 
@@ -257,20 +258,139 @@ static void metrics_count_tokens_issued_and_rejected(void **state)
   gwc_resp_free(&r);
 }
 
-static void demo_token_is_issued_to_loopback_with_any_destination(void **state)
+/* A demo token (or NULL) for user. */
+static const char *demo_token(const char *user, char out[64])
 {
-  (void)state;
+  char body[96];
   struct gwc_resp r;
-  assert_int_equal(gwc_http(srv.port, "POST", "/demo/token", NULL, "{\"user\":\"frank\"}", &r), 0);
+  snprintf(body, sizeof(body), "{\"user\":\"%s\"}", user);
+  assert_int_equal(gwc_http(srv.port, "POST", "/demo/token", NULL, body, &r), 0);
   assert_int_equal(r.status, 201);
   json_t *j = json_loads(r.body, 0, NULL);
   assert_int_equal(strlen(gwc_str(j, "token")), 43);
-  assert_string_equal(gwc_str(j, "user"), "frank");
+  assert_string_equal(gwc_str(j, "user"), user);
+  snprintf(out, 64, "%s", gwc_str(j, "token"));
   json_decref(j);
   gwc_resp_free(&r);
+  return out;
+}
+
+static void ws_auth(struct gwc_ws *w, const char *token, const char *user)
+{
+  assert_int_equal(gwc_ws_open(w, srv.port), 0);
+  assert_int_equal(gwc_ws_send_json(w, json_pack("{s:s,s:s}", "type", "auth", "token", token)), 0);
+  json_t *j = gwc_ws_recv_json(w, 3000);
+  assert_string_equal(gwc_type(j), "ready");
+  assert_string_equal(gwc_str(j, "user"), user);
+  json_decref(j);
+}
+
+static void demo_token_is_issued_to_loopback_with_any_destination(void **state)
+{
+  (void)state;
+  char tf[64], tg[64];
+  struct gwc_resp r;
+  demo_token("frank", tf);
+  demo_token("grace", tg);
+  /* "Any destination": frank's token names nobody, yet his call to grace rings her. */
+  struct gwc_ws f, g;
+  ws_auth(&f, tf, "frank");
+  ws_auth(&g, tg, "grace");
+  char *offer = gws_read_file(RG_TEST_DATA_DIR "/sdp/chromium-156.0.8078.108-offer.sdp");
+  assert_non_null(offer);
+  assert_int_equal(gwc_ws_send_json(&f, json_pack("{s:s,s:s,s:s,s:s}", "type", "call", "call_id", "demo-call-1", "to",
+                                                  "grace", "sdp", offer)),
+                   0);
+  free(offer);
+  json_t *j = gwc_ws_recv_json(&g, 3000);
+  assert_string_equal(gwc_type(j), "incoming");
+  assert_string_equal(gwc_str(j, "from"), "frank");
+  json_decref(j);
+  j = gwc_ws_recv_json(&f, 3000);
+  assert_string_equal(gwc_type(j), "ringing");
+  json_decref(j);
+  assert_int_equal(gwc_ws_send(&f, "{\"type\":\"hangup\",\"call_id\":\"demo-call-1\"}"), 0);
+  j = gwc_ws_recv_json(&g, 3000);
+  assert_string_equal(gwc_type(j), "hangup");
+  json_decref(j);
+  gwc_ws_free(&f);
+  gwc_ws_free(&g);
+  /* Exactly one field, user. */
   assert_int_equal(gwc_http(srv.port, "POST", "/demo/token", NULL, "{\"user\":\"frank\",\"ttl_s\":99}", &r), 0);
   assert_int_equal(r.status, 400);
   gwc_resp_free(&r);
+}
+
+/* POST /demo/token on a server started without --demo (or with demo = false). */
+static void expect_no_demo_token(uint16_t port)
+{
+  struct gwc_resp r;
+  assert_int_equal(gwc_http(port, "POST", "/demo/token", NULL, "{\"user\":\"mallory\"}", &r), 0);
+  assert_true(r.status == 404 || r.status == 403);
+  assert_null(strstr(r.body, "token\""));
+  gwc_resp_free(&r);
+}
+
+static struct sockaddr_storage v4(const char *ip, socklen_t *len)
+{
+  struct sockaddr_storage ss;
+  memset(&ss, 0, sizeof(ss));
+  struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+  a->sin_family = AF_INET;
+  a->sin_port = htons(443);
+  assert_int_equal(inet_pton(AF_INET, ip, &a->sin_addr), 1);
+  *len = sizeof(*a);
+  return ss;
+}
+
+static struct sockaddr_storage v6(const char *ip, socklen_t *len)
+{
+  struct sockaddr_storage ss;
+  memset(&ss, 0, sizeof(ss));
+  struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+  a->sin6_family = AF_INET6;
+  a->sin6_port = htons(443);
+  assert_int_equal(inet_pton(AF_INET6, ip, &a->sin6_addr), 1);
+  *len = sizeof(*a);
+  return ss;
+}
+
+/* gw_addr_is_loopback decides who may take a demo token. */
+static void loopback_check_takes_127_8_and_ipv6_loopback_only(void **state)
+{
+  (void)state;
+  static const char *const yes4[] = {"127.0.0.1", "127.0.0.2", "127.255.255.254"};
+  static const char *const no4[] = {"128.0.0.1", "126.255.255.255", "10.0.0.1", "0.0.0.0", "192.168.1.127"};
+  static const char *const yes6[] = {"::1", "::ffff:127.0.0.1", "::ffff:127.9.8.7"};
+  static const char *const no6[] = {"::", "::2", "::ffff:10.0.0.1", "::ffff:128.0.0.1", "2001:db8::1", "fe80::1",
+                                    "::127.0.0.1" /* IPv4-compatible, not mapped */, "::1:0:0:1"};
+  socklen_t len;
+  struct sockaddr_storage ss;
+  for (size_t i = 0; i < sizeof(yes4) / sizeof(yes4[0]); i++) {
+    ss = v4(yes4[i], &len);
+    assert_true(gw_addr_is_loopback((struct sockaddr *)&ss, len));
+    assert_false(gw_addr_is_loopback((struct sockaddr *)&ss, len - 1)); /* truncated address */
+  }
+  for (size_t i = 0; i < sizeof(no4) / sizeof(no4[0]); i++) {
+    ss = v4(no4[i], &len);
+    assert_false(gw_addr_is_loopback((struct sockaddr *)&ss, len));
+  }
+  for (size_t i = 0; i < sizeof(yes6) / sizeof(yes6[0]); i++) {
+    ss = v6(yes6[i], &len);
+    assert_true(gw_addr_is_loopback((struct sockaddr *)&ss, len));
+    assert_false(gw_addr_is_loopback((struct sockaddr *)&ss, len - 1));
+  }
+  for (size_t i = 0; i < sizeof(no6) / sizeof(no6[0]); i++) {
+    ss = v6(no6[i], &len);
+    if (gw_addr_is_loopback((struct sockaddr *)&ss, len))
+      fprintf(stderr, "%s taken as loopback\n", no6[i]);
+    assert_false(gw_addr_is_loopback((struct sockaddr *)&ss, len));
+  }
+  /* Another family, or nothing at all. */
+  memset(&ss, 0, sizeof(ss));
+  ss.ss_family = AF_UNIX;
+  assert_false(gw_addr_is_loopback((struct sockaddr *)&ss, sizeof(ss)));
+  assert_false(gw_addr_is_loopback(NULL, 0));
 }
 
 static void static_files_sdk_and_demo_page_are_served(void **state)
@@ -337,6 +457,33 @@ static void tls_certificate_covers_localhost_and_old_tls_is_refused(void **state
   assert_int_not_equal(gwc_tls_connect_ex(&t, srv.port, NULL, TLS1_1_VERSION), 0);
 }
 
+/* TLS 1.2 is taken only with ECDHE and an AEAD suite: a client offering
+ * nothing but CBC suites, or nothing but RSA key exchange, gets no session. */
+static void tls12_with_only_cbc_or_rsa_key_exchange_suites_is_refused(void **state)
+{
+  (void)state;
+  static const char *const refused[] = {
+      "ECDHE-ECDSA-AES128-SHA256:ECDHE-ECDSA-AES256-SHA384:ECDHE-ECDSA-AES128-SHA:ECDHE-ECDSA-AES256-SHA", /* CBC */
+      "ECDHE-RSA-AES128-SHA256:ECDHE-RSA-AES128-SHA",                                                    /* CBC */
+      "AES128-GCM-SHA256:AES256-GCM-SHA384", /* RSA key exchange, AEAD */
+      "AES128-SHA256:AES128-SHA:AES256-SHA", /* RSA key exchange, CBC */
+  };
+  struct gwc_tls t;
+  for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+    int rc = gwc_tls_connect_suites(&t, srv.port, NULL, TLS1_2_VERSION, refused[i]);
+    if (rc == 0) {
+      fprintf(stderr, "TLS 1.2 with only %s was accepted: %s\n", refused[i], SSL_get_cipher_name(t.ssl));
+      gwc_tls_close(&t);
+    }
+    assert_int_not_equal(rc, 0);
+  }
+  /* The same client with an ECDHE + AEAD suite is served (so the refusals are about the suites). */
+  assert_int_equal(gwc_tls_connect_suites(&t, srv.port, NULL, TLS1_2_VERSION, "ECDHE-ECDSA-AES128-GCM-SHA256"), 0);
+  assert_int_equal(SSL_version(t.ssl), TLS1_2_VERSION);
+  assert_string_equal(SSL_get_cipher_name(t.ssl), "ECDHE-ECDSA-AES128-GCM-SHA256");
+  gwc_tls_close(&t);
+}
+
 static void app_key_is_made_once_printed_once_and_used(void **state)
 {
   (void)state;
@@ -358,6 +505,7 @@ static void app_key_is_made_once_printed_once_and_used(void **state)
   assert_true(strlen(key) >= 22); /* >= 128 bits in base64url */
   assert_non_null(strstr(line, key));
   assert_non_null(gwc_token(s2.port, key, "{\"user\":\"gina\"}"));
+  expect_no_demo_token(s2.port); /* started without --demo */
   char dir[256];
   snprintf(dir, sizeof(dir), "%s", s2.dir);
   assert_int_equal(gw_server_stop_keep(&s2), 0);
@@ -393,6 +541,7 @@ static void config_file_settings_apply_and_flags_override(void **state)
   assert_int_equal(gwc_http(s2.port, "GET", "/", NULL, NULL, &r), 0);
   assert_int_equal(r.status, 404); /* demo = false */
   gwc_resp_free(&r);
+  expect_no_demo_token(s2.port);
   assert_int_equal(gw_server_stop(&s2), 0);
   /* A bad value stops the server with status 2 before it listens. */
   FILE *p = popen(RG_BIN_DIR "/rtcgate serve --listen 127.0.0.1:0 --ring-timeout-ms soon 2>&1", "r");
@@ -432,9 +581,11 @@ int main(void)
       cmocka_unit_test(calls_get_needs_key_and_known_call),
       cmocka_unit_test(metrics_count_tokens_issued_and_rejected),
       cmocka_unit_test(demo_token_is_issued_to_loopback_with_any_destination),
+      cmocka_unit_test(loopback_check_takes_127_8_and_ipv6_loopback_only),
       cmocka_unit_test(static_files_sdk_and_demo_page_are_served),
       cmocka_unit_test(unknown_routes_and_methods_are_refused),
       cmocka_unit_test(tls_certificate_covers_localhost_and_old_tls_is_refused),
+      cmocka_unit_test(tls12_with_only_cbc_or_rsa_key_exchange_suites_is_refused),
       cmocka_unit_test(app_key_is_made_once_printed_once_and_used),
       cmocka_unit_test(config_file_settings_apply_and_flags_override),
       cmocka_unit_test(version_and_help_commands_work),

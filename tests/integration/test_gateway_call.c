@@ -1,7 +1,9 @@
 /* rtcgate integration — calls through a real `rtcgate serve` (gateway and
  * media broker) on loopback: call -> incoming + ringing -> answer -> answer,
  * reject, hangup, not_found, forbidden (destination and media kind), busy,
- * ring timeout, media setup timeout, bad SDP, a socket that goes away,
+ * ring timeout, media setup timeout (it starts at the answer: a call may
+ * ring longer), an answer with a media kind the callee's token lacks
+ * (forbidden), bad SDP, a socket that goes away,
  * shutdown; and a full call whose two legs are simulated native clients
  * (tests/integration/test_broker_client.h: ICE + DTLS + SRTP on UDP), which
  * must get "secured" frames and relay media, and whose ICE consent can be
@@ -354,6 +356,111 @@ static void answered_call_whose_media_never_comes_up_ends_media_failed(void **st
   gwc_ws_free(&b);
 }
 
+/* The media timeout starts when the call is answered (both legs' transports
+ * exist then), so a call may ring longer than it: before the fix the callee
+ * leg's timer ran from the offer and a call ringing past media-timeout-ms
+ * ended media_failed, so the ring timeout was never reached. Two calls on a
+ * server with media 500 ms < ring 2000 ms: one answered at ~1.2 s (it is
+ * set up, then fails media_failed 500 ms after the answer since nobody runs
+ * ICE), one never answered (it ends "timeout" at 2 s). */
+static void call_may_ring_longer_than_the_media_timeout(void **state)
+{
+  (void)state;
+  static const char *const extra[] = {"--media-timeout-ms", "500", "--ring-timeout-ms", "2000", NULL};
+  struct gw_server s2;
+  struct gwc_ws a, b, c, d;
+  char id1[32], id2[32];
+  assert_int_equal(gw_server_start(&s2, extra), 0);
+  connect_user(&a, s2.port, "{\"user\":\"alice\",\"allowed_destinations\":[\"*\"]}", "alice");
+  connect_user(&b, s2.port, "{\"user\":\"bob\"}", "bob");
+  connect_user(&c, s2.port, "{\"user\":\"carol\",\"allowed_destinations\":[\"*\"]}", "carol");
+  connect_user(&d, s2.port, "{\"user\":\"dave\"}", "dave");
+  new_call_id(id1);
+  new_call_id(id2);
+  uint64_t t0 = gwc_now_ms();
+  ring(&a, &b, id1, "alice", "bob");
+  ring(&c, &d, id2, "carol", "dave");
+  /* Ringing for well past the media timeout: nothing happens to either call. */
+  json_t *j = gwc_ws_recv_json(&a, 1200);
+  if (j) {
+    char *txt = json_dumps(j, 0);
+    fprintf(stderr, "while ringing alice got %s\n", txt);
+    free(txt);
+  }
+  assert_null(j);
+  assert_false(a.closed);
+  assert_int_equal(
+      gwc_ws_send_json(&b, json_pack("{s:s,s:s,s:s}", "type", "answer", "call_id", id1, "sdp", answer_sdp)), 0);
+  uint64_t t_answer = gwc_now_ms();
+  json_decref(expect(&a, "answer", id1, WAIT_MS));
+  /* The answered call now has media-timeout-ms to come up; nobody runs ICE. */
+  expect_hangup(&a, id1, "media_failed", WAIT_MS);
+  uint64_t took = gwc_now_ms() - t_answer;
+  assert_true(took >= 450 && took < 1500);
+  expect_hangup(&b, id1, "media_failed", WAIT_MS);
+  /* The unanswered one ends by the ring timeout, not media_failed. */
+  expect_hangup(&c, id2, "timeout", WAIT_MS);
+  expect_hangup(&d, id2, "timeout", WAIT_MS);
+  took = gwc_now_ms() - t0;
+  assert_true(took >= 2000 - 50 && took < 3500);
+  gwc_ws_free(&a);
+  gwc_ws_free(&b);
+  gwc_ws_free(&c);
+  gwc_ws_free(&d);
+  assert_int_equal(gw_server_stop(&s2), 0);
+}
+
+/* The Chromium answer with its video section rejected (port 0): audio only. */
+static char *audio_only_answer(void)
+{
+  char *sdp = strdup(answer_sdp);
+  char *p = strstr(sdp, "m=video 9 ");
+  assert_non_null(p);
+  memcpy(p, "m=video 0 ", 10);
+  return sdp;
+}
+
+/* The callee is held to its token's media as the caller is: an audio-only
+ * callee whose answer carries video gets error forbidden, both get hangup
+ * forbidden and the caller never sees that answer. The same callee answering
+ * with video rejected is connected. */
+static void answer_with_a_media_kind_the_callee_token_lacks_ends_forbidden(void **state)
+{
+  (void)state;
+  struct gwc_ws a, v;
+  char id[32];
+  connect_as(&a, "alice");
+  connect_user(&v, srv.port, "{\"user\":\"vera\",\"media\":[\"audio\"]}", "vera");
+  new_call_id(id);
+  ring(&a, &v, id, "alice", "vera");
+  assert_int_equal(
+      gwc_ws_send_json(&v, json_pack("{s:s,s:s,s:s}", "type", "answer", "call_id", id, "sdp", answer_sdp)), 0);
+  json_t *e = expect(&v, "error", id, WAIT_MS);
+  assert_string_equal(gwc_str(e, "code"), "forbidden");
+  assert_non_null(strstr(gwc_str(e, "message"), "video"));
+  json_decref(e);
+  expect_hangup(&v, id, "forbidden", WAIT_MS);
+  expect_hangup(&a, id, "forbidden", WAIT_MS); /* the next frame: no answer came before it */
+  int status;
+  json_t *c = get_call(id, &status);
+  assert_int_equal(status, 404);
+  json_decref(c);
+
+  new_call_id(id);
+  ring(&a, &v, id, "alice", "vera");
+  char *audio = audio_only_answer();
+  assert_int_equal(gwc_ws_send_json(&v, json_pack("{s:s,s:s,s:s}", "type", "answer", "call_id", id, "sdp", audio)),
+                   0);
+  free(audio);
+  json_t *ans = expect(&a, "answer", id, WAIT_MS);
+  assert_non_null(strstr(gwc_str(ans, "sdp"), "m=video 0 "));
+  json_decref(ans);
+  send_simple(&a, "hangup", id);
+  expect_hangup(&v, id, "normal", WAIT_MS);
+  gwc_ws_free(&a);
+  gwc_ws_free(&v);
+}
+
 static void bad_sdp_gets_error_bad_sdp(void **state)
 {
   (void)state;
@@ -614,6 +721,8 @@ int main(void)
       cmocka_unit_test(call_to_a_user_in_a_call_ends_busy),
       cmocka_unit_test(unanswered_call_ends_with_timeout_for_both),
       cmocka_unit_test(answered_call_whose_media_never_comes_up_ends_media_failed),
+      cmocka_unit_test(call_may_ring_longer_than_the_media_timeout),
+      cmocka_unit_test(answer_with_a_media_kind_the_callee_token_lacks_ends_forbidden),
       cmocka_unit_test(bad_sdp_gets_error_bad_sdp),
       cmocka_unit_test(a_socket_that_closes_ends_its_call_with_gone),
       cmocka_unit_test(secured_frames_reach_both_users_and_media_flows),
