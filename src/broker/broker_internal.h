@@ -135,7 +135,7 @@ struct rg_broker {
   struct rg_loop_watch sock_watch, wake_watch;
   pthread_t thread;
   bool running;
-  bool stop; /* worker only */
+  bool stop; /* set by rg_broker_stop, or by the worker itself when its loop dies (under the mutex; see broker.c) */
 
   pthread_mutex_t call_mu; /* serializes control callers */
   pthread_mutex_t mu;      /* guards pending / done */

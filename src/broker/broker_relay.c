@@ -149,7 +149,7 @@ void rg_broker_on_setup_timer_(void *arg, struct rg_timer *t, uint64_t now_us)
   if (leg->secured || leg->failed)
     return;
   b->tot.dtls_fail_timeout++;
-  snprintf(detail, sizeof detail, "leg not secured within %u ms of its SDP", (unsigned)b->cfg.setup_timeout_ms);
+  snprintf(detail, sizeof detail, "leg not secured within %u ms of the answer", (unsigned)b->cfg.setup_timeout_ms);
   leg_fail(b, leg, "media_failed", detail);
 }
 
