@@ -42,7 +42,7 @@
 #define RG_SDP_MAX_EXTRA_LINES   16u    /* i= u= e= p= r= z= k= (and further t=) per section */
 #define RG_SDP_MAX_TOKEN         256u   /* one space-separated token (ice-pwd may be 256) */
 #define RG_SDP_ARENA_MAX         (2u * 1024u * 1024u) /* model memory per SDP */
-#define RG_SDP_REASON_MAX        128u
+#define RG_SDP_REASON_MAX        192u
 
 /* Where and why parsing (or a check) failed. line is 1-based; 0 when the
  * error is not tied to a line (size of the whole input, a missing line, an

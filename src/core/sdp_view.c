@@ -152,11 +152,11 @@ static int refuse(struct rg_sdp_error *err, const struct rg_sdp_media *m, size_t
     err->line = m ? m->line : 0;
     err->code = RG_ERR_UNSUPPORTED;
     err->check = check;
+    /* Sized so that the longest check text (< 96 bytes) and a 32-byte mid fit. */
     if (m)
-      snprintf(err->reason, sizeof err->reason, "m-section %zu (mid %.32s): %s", index,
-               mid ? mid : "-", what);
+      snprintf(err->reason, sizeof err->reason, "m-section %zu (mid %.32s): %.95s", index, mid ? mid : "-", what);
     else
-      snprintf(err->reason, sizeof err->reason, "%s", what);
+      snprintf(err->reason, sizeof err->reason, "%.95s", what);
   }
   return RG_ERR_UNSUPPORTED;
 }
