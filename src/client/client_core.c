@@ -3,6 +3,7 @@
  * mode on top of them. */
 #include <errno.h>
 #include <jansson.h>
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -127,6 +128,36 @@ static void kick(struct rg_client *c)
     (void)!write(c->efd, &one, sizeof one);
 }
 
+/* What cl_client_new_in acquired, released in one place (its failure path and
+ * rg_client_free share it). Every descriptor may still be -1 here. */
+static void release(struct rg_client *c)
+{
+  if (c->ep >= 0 && !c->shared_ep)
+    close(c->ep);
+  if (c->tfd >= 0)
+    close(c->tfd);
+  if (c->efd >= 0)
+    close(c->efd);
+  if (c->udp_fd >= 0)
+    close(c->udp_fd);
+  if (c->owns_shared) {
+    SSL_CTX_free(c->tls_ctx);
+    rg_dtls_ctx_free(c->dtls_ctx);
+    rg_cert_free(c->cert);
+  }
+  rg_pcm_free(&c->wav);
+  if (c->token) /* a bearer secret: leave no copy in freed memory */
+    OPENSSL_cleanse(c->token, strlen(c->token));
+  free(c->server);
+  free(c->token);
+  free(c->ca_file);
+  free(c->pin_text);
+  free(c->media_ip);
+  free(c->send_wav);
+  free(c->record_wav);
+  free(c);
+}
+
 int cl_client_new_in(struct rg_client **out, const struct rg_client_config *cfg, int shared_ep)
 {
   struct rg_client *c;
@@ -239,28 +270,7 @@ fail:
     cl_ws_cleanup(&c->ws);
   if (c->udp_fd >= 0 && c->shared_ep)
     (void)epoll_ctl(c->ep, EPOLL_CTL_DEL, c->udp_fd, NULL);
-  if (c->ep >= 0 && !c->shared_ep)
-    close(c->ep);
-  if (c->tfd >= 0)
-    close(c->tfd);
-  if (c->efd >= 0)
-    close(c->efd);
-  if (c->udp_fd >= 0)
-    close(c->udp_fd);
-  if (c->owns_shared) {
-    SSL_CTX_free(c->tls_ctx);
-    rg_dtls_ctx_free(c->dtls_ctx);
-    rg_cert_free(c->cert);
-  }
-  rg_pcm_free(&c->wav);
-  free(c->server);
-  free(c->token);
-  free(c->ca_file);
-  free(c->pin_text);
-  free(c->media_ip);
-  free(c->send_wav);
-  free(c->record_wav);
-  free(c);
+  release(c);
   return rc;
 }
 
@@ -285,27 +295,7 @@ void rg_client_free(struct rg_client *c)
   cl_ws_cleanup(&c->ws);
   pthread_mutex_unlock(&c->mu);
   pthread_mutex_destroy(&c->mu);
-  if (!c->shared_ep)
-    close(c->ep);
-  if (c->tfd >= 0)
-    close(c->tfd);
-  if (c->efd >= 0)
-    close(c->efd);
-  close(c->udp_fd);
-  if (c->owns_shared) {
-    SSL_CTX_free(c->tls_ctx);
-    rg_dtls_ctx_free(c->dtls_ctx);
-    rg_cert_free(c->cert);
-  }
-  rg_pcm_free(&c->wav);
-  free(c->server);
-  free(c->token);
-  free(c->ca_file);
-  free(c->pin_text);
-  free(c->media_ip);
-  free(c->send_wav);
-  free(c->record_wav);
-  free(c);
+  release(c);
 }
 
 int rg_client_fd(const struct rg_client *c)
