@@ -536,6 +536,38 @@ static bool callee_got_audio(void *arg)
   return tc_got(&f->callee, f->caller.audio_ssrc, false) != NULL;
 }
 
+/* Alice calls Bob with two simulated native clients (real ICE + DTLS +
+ * SRTP through the broker) and waits until both transports are secured; the
+ * "secured" frames are left on the sockets for the test to read. */
+static void native_call_up(struct gwc_ws *a, struct gwc_ws *b, struct media_fx *f, char *id,
+                           uint64_t consent_timeout_us)
+{
+  tc_client_init(&f->caller, "alice", "aaaa", 0x1111u, 0x2222u);
+  tc_client_init(&f->callee, "bob", "bbbb", 0x3333u, 0x4444u);
+  /* Live clients check consent at RFC 7675's ratio of the same timeout. */
+  f->caller.consent_timeout_us = f->callee.consent_timeout_us = consent_timeout_us;
+  new_call_id(id);
+  char *offer = tc_client_sdp(&f->caller, &f->caller.fp, RG_SDP_SETUP_ACTPASS);
+  send_call(a, id, "bob", offer);
+  free(offer);
+  json_t *in = expect(b, "incoming", id, WAIT_MS);
+  char *callee_offer = strdup(gwc_str(in, "sdp"));
+  json_decref(in);
+  json_decref(expect(a, "ringing", id, WAIT_MS));
+  char *answer = tc_client_sdp(&f->callee, &f->callee.fp, RG_SDP_SETUP_ACTIVE);
+  assert_int_equal(gwc_ws_send_json(b, json_pack("{s:s,s:s,s:s}", "type", "answer", "call_id", id, "sdp", answer)),
+                   0);
+  free(answer);
+  json_t *ans = expect(a, "answer", id, WAIT_MS);
+  /* The broker answered the caller with setup:active, so the caller is DTLS server. */
+  tc_client_connect(&f->caller, gwc_str(ans, "sdp"), RG_DTLS_SERVER);
+  tc_client_connect(&f->callee, callee_offer, RG_DTLS_CLIENT);
+  json_decref(ans);
+  free(callee_offer);
+  struct tc_client *cs[2] = {&f->caller, &f->callee};
+  assert_true(tc_pump(cs, 2, MEDIA_MS, both_transports_secured, f));
+}
+
 static void secured_frames_reach_both_users_and_media_flows(void **state)
 {
   (void)state;
@@ -544,28 +576,8 @@ static void secured_frames_reach_both_users_and_media_flows(void **state)
   char id[32];
   connect_as(&a, "alice");
   connect_as(&b, "bob");
-  tc_client_init(&f.caller, "alice", "aaaa", 0x1111u, 0x2222u);
-  tc_client_init(&f.callee, "bob", "bbbb", 0x3333u, 0x4444u);
-  new_call_id(id);
-  char *offer = tc_client_sdp(&f.caller, &f.caller.fp, RG_SDP_SETUP_ACTPASS);
-  send_call(&a, id, "bob", offer);
-  free(offer);
-  json_t *in = expect(&b, "incoming", id, WAIT_MS);
-  char *callee_offer = strdup(gwc_str(in, "sdp"));
-  json_decref(in);
-  json_decref(expect(&a, "ringing", id, WAIT_MS));
-  char *answer = tc_client_sdp(&f.callee, &f.callee.fp, RG_SDP_SETUP_ACTIVE);
-  assert_int_equal(gwc_ws_send_json(&b, json_pack("{s:s,s:s,s:s}", "type", "answer", "call_id", id, "sdp", answer)),
-                   0);
-  free(answer);
-  json_t *ans = expect(&a, "answer", id, WAIT_MS);
-  /* The broker answered the caller with setup:active, so the caller is DTLS server. */
-  tc_client_connect(&f.caller, gwc_str(ans, "sdp"), RG_DTLS_SERVER);
-  tc_client_connect(&f.callee, callee_offer, RG_DTLS_CLIENT);
-  json_decref(ans);
-  free(callee_offer);
+  native_call_up(&a, &b, &f, id, 0);
   struct tc_client *cs[2] = {&f.caller, &f.callee};
-  assert_true(tc_pump(cs, 2, MEDIA_MS, both_transports_secured, &f));
   for (int i = 0; i < 2; i++) {
     json_t *s = expect(i == 0 ? &a : &b, "secured", id, WAIT_MS);
     assert_string_equal(gwc_str(s, "dtls_version"), "DTLS 1.2");
@@ -628,29 +640,8 @@ static void call_whose_client_goes_silent_ends_with_timeout_for_both(void **stat
   assert_int_equal(gw_server_start(&s2, extra), 0);
   connect_user(&a, s2.port, "{\"user\":\"alice\",\"allowed_destinations\":[\"*\"]}", "alice");
   connect_user(&b, s2.port, "{\"user\":\"bob\"}", "bob");
-  tc_client_init(&f.caller, "alice", "aaaa", 0x1111u, 0x2222u);
-  tc_client_init(&f.callee, "bob", "bbbb", 0x3333u, 0x4444u);
-  /* Live clients check consent at RFC 7675's ratio of the same timeout. */
-  f.caller.consent_timeout_us = f.callee.consent_timeout_us = (uint64_t)CONSENT_MS * 1000u;
-  new_call_id(id);
-  char *offer = tc_client_sdp(&f.caller, &f.caller.fp, RG_SDP_SETUP_ACTPASS);
-  send_call(&a, id, "bob", offer);
-  free(offer);
-  json_t *in = expect(&b, "incoming", id, WAIT_MS);
-  char *callee_offer = strdup(gwc_str(in, "sdp"));
-  json_decref(in);
-  json_decref(expect(&a, "ringing", id, WAIT_MS));
-  char *answer = tc_client_sdp(&f.callee, &f.callee.fp, RG_SDP_SETUP_ACTIVE);
-  assert_int_equal(gwc_ws_send_json(&b, json_pack("{s:s,s:s,s:s}", "type", "answer", "call_id", id, "sdp", answer)),
-                   0);
-  free(answer);
-  json_t *ans = expect(&a, "answer", id, WAIT_MS);
-  tc_client_connect(&f.caller, gwc_str(ans, "sdp"), RG_DTLS_SERVER);
-  tc_client_connect(&f.callee, callee_offer, RG_DTLS_CLIENT);
-  json_decref(ans);
-  free(callee_offer);
+  native_call_up(&a, &b, &f, id, (uint64_t)CONSENT_MS * 1000u);
   struct tc_client *both[2] = {&f.caller, &f.callee}, *alive[1] = {&f.caller};
-  assert_true(tc_pump(both, 2, MEDIA_MS, both_transports_secured, &f));
   json_t *j = recv_while_pumping(&a, both, 2, WAIT_MS);
   assert_non_null(j);
   assert_string_equal(gwc_type(j), "secured");
