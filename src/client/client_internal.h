@@ -72,6 +72,42 @@ void cl_tls_error_text(SSL *ssl, int ret, char *buf, size_t cap);
 
 /* ---- WebSocket client over TLS (client_ws.c) -------------------------------- */
 
+/* Reader of a server's frame stream (client_ws_frame.c): pure, no I/O. */
+#define CL_WS_OP_CONT 0x0
+#define CL_WS_OP_TEXT 0x1
+#define CL_WS_OP_BINARY 0x2
+#define CL_WS_OP_CLOSE 0x8
+#define CL_WS_OP_PING 0x9
+#define CL_WS_OP_PONG 0xA
+
+struct cl_ws_rx {
+  uint8_t *msg; /* fragmented message being assembled */
+  size_t msg_len;
+  int msg_op; /* 0 between messages */
+};
+
+enum cl_ws_event_kind {
+  CL_WS_EV_NONE = 0, /* a frame consumed, nothing to act on (pong, fragment, binary message) */
+  CL_WS_EV_PING,     /* data/len: the payload to echo in a pong */
+  CL_WS_EV_CLOSE,    /* code: the peer's (1005 when none); data/len: its reason, may be empty */
+  CL_WS_EV_TEXT,     /* data/len: a complete text message, NUL-terminated, valid until the next call */
+  CL_WS_EV_ERROR,    /* code: the close code to send (0: none); why: for messages */
+};
+
+struct cl_ws_event {
+  int kind; /* enum cl_ws_event_kind */
+  const uint8_t *data;
+  size_t len;
+  uint16_t code;
+  const char *why;
+};
+
+/* Reads one frame at buf: returns the bytes consumed (ev says what it was),
+ * 0 when more bytes are needed, or RG_ERR_CLOSED with ev an ERROR, after
+ * which the connection must be closed. Messages are capped at max_msg. */
+int cl_ws_rx_next(struct cl_ws_rx *rx, uint8_t *buf, size_t len, size_t max_msg, struct cl_ws_event *ev);
+void cl_ws_rx_cleanup(struct cl_ws_rx *rx);
+
 enum cl_ws_state {
   CL_WS_IDLE = 0,
   CL_WS_TCP,       /* connect() in progress */
@@ -92,9 +128,7 @@ struct cl_ws {
   size_t in_len, in_cap;
   uint8_t *out; /* bytes to write */
   size_t out_len, out_cap;
-  uint8_t *msg; /* fragmented message being assembled */
-  size_t msg_len;
-  int msg_op;
+  struct cl_ws_rx rx; /* the server's frames: a fragmented message being assembled */
   bool close_sent;
   uint16_t close_code; /* from the peer, 0 when none */
   char why[RG_CLIENT_TEXT_MAX];

@@ -5,7 +5,8 @@
  *
  * Client frames are masked (§5.3); server frames must not be (§5.1). Control
  * frames are answered (ping -> pong, close -> close). Messages are capped at
- * CL_WS_FRAME_MAX, queued output at CL_WS_OUT_MAX.
+ * CL_WS_FRAME_MAX, queued output at CL_WS_OUT_MAX. Frames are read by the
+ * pure reader in client_ws_frame.c; this file does the socket and TLS side.
  */
 #include <errno.h>
 #include <openssl/err.h>
@@ -22,15 +23,8 @@
 #include "client/client_internal.h"
 #include "rtcgate/error.h"
 
-#define WS_OP_CONT 0x0
-#define WS_OP_TEXT 0x1
-#define WS_OP_BINARY 0x2
-#define WS_OP_CLOSE 0x8
-#define WS_OP_PING 0x9
-#define WS_OP_PONG 0xA
 #define WS_GUID "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 #define WS_READS_PER_IO 64 /* bound the work one call does */
-#define WS_CONTROL_MAX 125 /* §5.5 */
 
 void cl_ws_accept_for(const char *key, char out[32])
 {
@@ -40,68 +34,6 @@ void cl_ws_accept_for(const char *key, char out[32])
   int n = snprintf(buf, sizeof buf, "%s%s", key, WS_GUID);
   EVP_Digest(buf, (size_t)n, md, &mdlen, EVP_sha1(), NULL);
   EVP_EncodeBlock((unsigned char *)out, md, 20); /* 28 chars + NUL */
-}
-
-int cl_ws_parse_frame(uint8_t *buf, size_t len, size_t max_payload, struct cl_ws_frame *out)
-{
-  size_t hdr = 2;
-  uint64_t plen;
-  bool masked;
-  if (len < 2)
-    return 0;
-  if (buf[0] & 0x70)
-    return RG_ERR_MALFORMED; /* RSV bits: no extension was negotiated */
-  masked = (buf[1] & 0x80) != 0;
-  plen = buf[1] & 0x7f;
-  if (plen == 126) {
-    if (len < 4)
-      return 0;
-    plen = (uint64_t)buf[2] << 8 | buf[3];
-    hdr = 4;
-  } else if (plen == 127) {
-    if (len < 10)
-      return 0;
-    plen = 0;
-    for (int i = 0; i < 8; i++)
-      plen = plen << 8 | buf[2 + i];
-    hdr = 10;
-  }
-  if (masked)
-    return RG_ERR_MALFORMED; /* a server must not mask (§5.1) */
-  if (plen > max_payload)
-    return RG_ERR_TOO_LARGE;
-  if ((buf[0] & 0x08) && (plen > WS_CONTROL_MAX || !(buf[0] & 0x80)))
-    return RG_ERR_MALFORMED; /* control frames: short and unfragmented (§5.5) */
-  if (len - hdr < plen)
-    return 0;
-  out->fin = (buf[0] & 0x80) != 0;
-  out->op = buf[0] & 0x0f;
-  out->payload = buf + hdr;
-  out->len = (size_t)plen;
-  return (int)(hdr + plen);
-}
-
-int cl_ws_build_frame(uint8_t *out, size_t cap, int op, const uint8_t *payload, size_t len, const uint8_t mask[4])
-{
-  size_t hdr = len < 126 ? 2 : len <= 0xffff ? 4 : 10;
-  if (cap < hdr + 4 + len || len > INT32_MAX / 2)
-    return RG_ERR_BUFFER;
-  out[0] = (uint8_t)(0x80 | (op & 0x0f));
-  if (len < 126) {
-    out[1] = (uint8_t)(0x80 | len);
-  } else if (len <= 0xffff) {
-    out[1] = 0x80 | 126;
-    out[2] = (uint8_t)(len >> 8);
-    out[3] = (uint8_t)len;
-  } else {
-    out[1] = 0x80 | 127;
-    for (int i = 0; i < 8; i++)
-      out[2 + i] = (uint8_t)((uint64_t)len >> (56 - 8 * i));
-  }
-  memcpy(out + hdr, mask, 4);
-  for (size_t i = 0; i < len; i++)
-    out[hdr + 4 + i] = payload[i] ^ mask[i & 3];
-  return (int)(hdr + 4 + len);
 }
 
 static int reserve(uint8_t **buf, size_t *cap, size_t need, size_t max)
@@ -286,78 +218,39 @@ static int handle_frames(struct cl_ws *w, cl_ws_text_cb on_text, void *arg)
   size_t off = 0;
   int rc = RG_OK;
   while (w->state == CL_WS_OPEN) {
-    struct cl_ws_frame f;
-    int n = cl_ws_parse_frame(w->in + off, w->in_len - off, CL_WS_FRAME_MAX, &f);
+    struct cl_ws_event ev;
+    int n = cl_ws_rx_next(&w->rx, w->in + off, w->in_len - off, CL_WS_FRAME_MAX, &ev);
     if (n == 0)
       break;
     if (n < 0) {
-      cl_ws_close(w, n == RG_ERR_TOO_LARGE ? 1009 : 1002);
-      set_closed(w, n == RG_ERR_TOO_LARGE ? "message too large" : "protocol error from the server");
+      if (ev.code)
+        cl_ws_close(w, ev.code);
+      set_closed(w, ev.why);
       rc = RG_ERR_CLOSED;
       break;
     }
     off += (size_t)n;
-    switch (f.op) {
-    case WS_OP_PING:
-      if (queue_frame(w, WS_OP_PONG, f.payload, f.len) != RG_OK)
+    switch (ev.kind) {
+    case CL_WS_EV_PING:
+      if (queue_frame(w, CL_WS_OP_PONG, ev.data, ev.len) != RG_OK)
         set_closed(w, "output queue full");
       break;
-    case WS_OP_PONG:
-      break;
-    case WS_OP_CLOSE:
-      w->close_code = f.len >= 2 ? (uint16_t)(f.payload[0] << 8 | f.payload[1]) : 1005;
-      {
-        char why[RG_CLIENT_TEXT_MAX];
-        int rl = f.len > 2 ? (int)(f.len - 2) : 0;
-        snprintf(why, sizeof why, "closed by the server (%u%s%.*s)", (unsigned)w->close_code, rl ? ": " : "", rl,
-                 (const char *)f.payload + 2);
-        cl_ws_close(w, w->close_code == 1005 ? 1000 : w->close_code);
-        set_closed(w, why);
-      }
+    case CL_WS_EV_CLOSE: {
+      char why[RG_CLIENT_TEXT_MAX];
+      int rl = (int)ev.len;
+      w->close_code = ev.code;
+      snprintf(why, sizeof why, "closed by the server (%u%s%.*s)", (unsigned)w->close_code, rl ? ": " : "", rl,
+               rl ? (const char *)ev.data : "");
+      cl_ws_close(w, w->close_code == 1005 ? 1000 : w->close_code);
+      set_closed(w, why);
       rc = RG_ERR_CLOSED;
       break;
-    case WS_OP_TEXT:
-    case WS_OP_BINARY:
-    case WS_OP_CONT:
-      if ((f.op == WS_OP_CONT) != (w->msg_op != 0)) {
-        cl_ws_close(w, 1002);
-        set_closed(w, "bad fragmentation from the server");
-        rc = RG_ERR_CLOSED;
-        break;
-      }
-      if (f.op != WS_OP_CONT)
-        w->msg_op = f.op;
-      {
-        size_t need = w->msg_len + f.len + 1;
-        if (w->msg_len + f.len > CL_WS_FRAME_MAX) {
-          cl_ws_close(w, 1009);
-          set_closed(w, "message too large");
-          rc = RG_ERR_CLOSED;
-          break;
-        }
-        uint8_t *nm = realloc(w->msg, need);
-        if (!nm) {
-          set_closed(w, "out of memory");
-          rc = RG_ERR_CLOSED;
-          break;
-        }
-        w->msg = nm;
-        memcpy(w->msg + w->msg_len, f.payload, f.len);
-        w->msg_len += f.len;
-      }
-      if (f.fin) {
-        if (w->msg_op == WS_OP_TEXT && on_text) {
-          w->msg[w->msg_len] = 0;
-          on_text(arg, (const char *)w->msg, w->msg_len);
-        }
-        w->msg_len = 0;
-        w->msg_op = 0;
-      }
+    }
+    case CL_WS_EV_TEXT:
+      if (on_text)
+        on_text(arg, (const char *)ev.data, ev.len);
       break;
     default:
-      cl_ws_close(w, 1002);
-      set_closed(w, "unknown opcode from the server");
-      rc = RG_ERR_CLOSED;
       break;
     }
   }
@@ -457,14 +350,14 @@ int cl_ws_send_text(struct cl_ws *w, const char *text, size_t len)
 {
   if (w->state != CL_WS_OPEN)
     return RG_ERR_STATE;
-  return queue_frame(w, WS_OP_TEXT, (const uint8_t *)text, len);
+  return queue_frame(w, CL_WS_OP_TEXT, (const uint8_t *)text, len);
 }
 
 int cl_ws_send_ping(struct cl_ws *w)
 {
   if (w->state != CL_WS_OPEN)
     return RG_ERR_STATE;
-  return queue_frame(w, WS_OP_PING, (const uint8_t *)"rg", 2);
+  return queue_frame(w, CL_WS_OP_PING, (const uint8_t *)"rg", 2);
 }
 
 void cl_ws_close(struct cl_ws *w, uint16_t code)
@@ -473,7 +366,7 @@ void cl_ws_close(struct cl_ws *w, uint16_t code)
   if (w->close_sent || !w->ssl || (w->state != CL_WS_OPEN && w->state != CL_WS_UPGRADE))
     return;
   w->close_sent = true;
-  if (w->state == CL_WS_OPEN && queue_frame(w, WS_OP_CLOSE, body, sizeof body) == RG_OK)
+  if (w->state == CL_WS_OPEN && queue_frame(w, CL_WS_OP_CLOSE, body, sizeof body) == RG_OK)
     (void)flush_out(w);
 }
 
@@ -491,7 +384,7 @@ void cl_ws_cleanup(struct cl_ws *w)
     close(w->fd);
   free(w->in);
   free(w->out);
-  free(w->msg);
+  cl_ws_rx_cleanup(&w->rx);
   memset(w, 0, sizeof *w);
   w->fd = -1;
   w->state = CL_WS_CLOSED;

@@ -103,6 +103,81 @@ static void parse_refuses_what_a_server_must_not_send(void **state)
   assert_int_equal(cl_ws_parse_frame(frag_ping, sizeof frag_ping, 1024, &f), RG_ERR_MALFORMED);
 }
 
+/* Fragments of a text message (RFC 6455 §5.4) with a ping between them
+ * (§5.5: control frames may be injected in the middle). */
+static void reader_reassembles_fragments_around_a_ping(void **state)
+{
+  uint8_t in[] = {0x01, 0x03, 'H', 'e', 'l', 0x89, 0x02, 'r', 'g', 0x80, 0x02, 'l', 'o'};
+  struct cl_ws_rx rx;
+  struct cl_ws_event ev;
+  (void)state;
+  memset(&rx, 0, sizeof rx);
+  assert_int_equal(cl_ws_rx_next(&rx, in, sizeof in, 1024, &ev), 5);
+  assert_int_equal(ev.kind, CL_WS_EV_NONE);
+  assert_int_equal(cl_ws_rx_next(&rx, in + 5, sizeof in - 5, 1024, &ev), 4);
+  assert_int_equal(ev.kind, CL_WS_EV_PING);
+  assert_int_equal(ev.len, 2);
+  assert_memory_equal(ev.data, "rg", 2);
+  assert_int_equal(cl_ws_rx_next(&rx, in + 9, 3, 1024, &ev), 0); /* incomplete */
+  assert_int_equal(cl_ws_rx_next(&rx, in + 9, sizeof in - 9, 1024, &ev), 4);
+  assert_int_equal(ev.kind, CL_WS_EV_TEXT);
+  assert_int_equal(ev.len, 5);
+  assert_string_equal((const char *)ev.data, "Hello");
+  assert_int_equal(rx.msg_op, 0);
+  cl_ws_rx_cleanup(&rx);
+}
+
+static void reader_refuses_bad_fragmentation(void **state)
+{
+  uint8_t lone_cont[] = {0x80, 0x01, 'x'};
+  uint8_t text_in_text[] = {0x01, 0x01, 'a', 0x81, 0x01, 'b'};
+  struct cl_ws_rx rx;
+  struct cl_ws_event ev;
+  (void)state;
+  memset(&rx, 0, sizeof rx);
+  assert_int_equal(cl_ws_rx_next(&rx, lone_cont, sizeof lone_cont, 1024, &ev), RG_ERR_CLOSED);
+  assert_int_equal(ev.kind, CL_WS_EV_ERROR);
+  assert_int_equal(ev.code, 1002);
+  assert_int_equal(cl_ws_rx_next(&rx, text_in_text, sizeof text_in_text, 1024, &ev), 3);
+  assert_int_equal(cl_ws_rx_next(&rx, text_in_text + 3, 3, 1024, &ev), RG_ERR_CLOSED);
+  assert_int_equal(ev.code, 1002);
+  cl_ws_rx_cleanup(&rx);
+}
+
+/* The cap holds for the whole message, not only for each fragment. */
+static void reader_caps_a_message_across_fragments(void **state)
+{
+  uint8_t in[] = {0x01, 0x03, 'a', 'b', 'c', 0x80, 0x02, 'd', 'e'};
+  struct cl_ws_rx rx;
+  struct cl_ws_event ev;
+  (void)state;
+  memset(&rx, 0, sizeof rx);
+  assert_int_equal(cl_ws_rx_next(&rx, in, sizeof in, 4, &ev), 5);
+  assert_int_equal(cl_ws_rx_next(&rx, in + 5, 4, 4, &ev), RG_ERR_CLOSED);
+  assert_int_equal(ev.kind, CL_WS_EV_ERROR);
+  assert_int_equal(ev.code, 1009);
+  cl_ws_rx_cleanup(&rx);
+}
+
+static void reader_reads_close_code_and_reason(void **state)
+{
+  uint8_t with[] = {0x88, 0x05, 0x03, 0xe8, 'b', 'y', 'e'};
+  uint8_t without[] = {0x88, 0x00};
+  struct cl_ws_rx rx;
+  struct cl_ws_event ev;
+  (void)state;
+  memset(&rx, 0, sizeof rx);
+  assert_int_equal(cl_ws_rx_next(&rx, with, sizeof with, 1024, &ev), 7);
+  assert_int_equal(ev.kind, CL_WS_EV_CLOSE);
+  assert_int_equal(ev.code, 1000);
+  assert_int_equal(ev.len, 3);
+  assert_memory_equal(ev.data, "bye", 3);
+  assert_int_equal(cl_ws_rx_next(&rx, without, sizeof without, 1024, &ev), 2);
+  assert_int_equal(ev.code, 1005); /* §7.1.5: no status code */
+  assert_int_equal(ev.len, 0);
+  cl_ws_rx_cleanup(&rx);
+}
+
 static void url_parse_takes_tls_urls_only(void **state)
 {
   struct cl_url u;
@@ -219,6 +294,10 @@ int main(void)
       cmocka_unit_test(parse_waits_for_the_whole_frame),
       cmocka_unit_test(extended_lengths_parse),
       cmocka_unit_test(parse_refuses_what_a_server_must_not_send),
+      cmocka_unit_test(reader_reassembles_fragments_around_a_ping),
+      cmocka_unit_test(reader_refuses_bad_fragmentation),
+      cmocka_unit_test(reader_caps_a_message_across_fragments),
+      cmocka_unit_test(reader_reads_close_code_and_reason),
       cmocka_unit_test(url_parse_takes_tls_urls_only),
       cmocka_unit_test(pin_parse_takes_64_hex_digits),
       cmocka_unit_test(built_offer_reads_back),
