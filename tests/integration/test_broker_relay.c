@@ -258,35 +258,85 @@ static bool leg_failed(void *arg)
   return tc_find_event(&w->f->ev, RG_BROKER_EV_LEG_FAILED, w->side, NULL);
 }
 
+/* The honest leg is secured on both ends (broker event and client READY). */
+static bool good_leg_secured(void *arg)
+{
+  struct mismatch_wait *w = arg;
+  struct tc_client *good = w->side == RG_LEG_CALLER ? &w->f->callee : &w->f->caller;
+  return tc_find_event(&w->f->ev, RG_BROKER_EV_LEG_SECURED, 1 - w->side, NULL) &&
+         rg_transport_state(good->t) == RG_TRANSPORT_READY;
+}
+
+/* The broker took the honest leg's packet in and refused to relay it. */
+static bool relay_refused(void *arg)
+{
+  struct mismatch_wait *w = arg;
+  struct rg_broker_metrics m;
+  rg_broker_get_metrics(w->f->b, &m);
+  return m.relay_not_ready >= 1;
+}
+
 static void fingerprint_mismatch_fails_leg_silently(int liar)
 {
   struct fx f;
   struct rg_broker_event ev;
   struct rg_broker_leg_stats st[2];
   struct rg_broker_metrics m;
+  struct rg_transport_stats ts;
   struct mismatch_wait w = {&f, liar};
   struct tc_client *cs[2] = {&f.caller, &f.callee};
   struct tc_client *bad = liar == RG_LEG_CALLER ? &f.caller : &f.callee;
   struct tc_client *good = liar == RG_LEG_CALLER ? &f.callee : &f.caller;
   uint8_t p[256];
+  uint64_t out_at_mismatch;
   fx_start(&f, 10000, 8);
   fx_call(&f, liar == RG_LEG_CALLER, liar == RG_LEG_CALLEE);
   assert_true(tc_pump(cs, 2, PUMP_MAX_MS, leg_failed, &w));
   assert_true(tc_find_event(&f.ev, RG_BROKER_EV_LEG_FAILED, liar, &ev));
   assert_string_equal(ev.reason, "media_failed");
   assert_false(tc_find_event(&f.ev, RG_BROKER_EV_LEG_SECURED, liar, NULL));
+  /* Everything the broker sent to the lying leg was counted before the
+   * event was emitted (the transport goes inert at the mismatch). */
+  assert_int_equal(rg_broker_call_stats(f.b, CALL_ID, st), RG_OK);
+  out_at_mismatch = st[liar].packets_out;
+  assert_true(out_at_mismatch > 0); /* at least the STUN answers and DTLS flight before it */
   /* No keys on the lying leg: its client never gets READY and can send nothing. */
   (void)pump_fx(&f, 300, NULL);
   assert_int_not_equal(rg_transport_state(bad->t), RG_TRANSPORT_READY);
   assert_true(tc_send(bad, p, tc_rtp(p, 111, bad->audio_ssrc, 1, 50), false) < 0);
-  if (rg_transport_state(good->t) == RG_TRANSPORT_READY)
-    assert_true(tc_send(good, p, tc_rtp(p, 111, good->audio_ssrc, 1, 50), false) > 0);
+  /* The honest leg must be up, so that zero relayed packets below means the
+   * broker refused to relay toward the failed leg, not that nothing was sent. */
+  assert_true(tc_pump(cs, 2, PUMP_MAX_MS, good_leg_secured, &w));
+  assert_true(tc_send(good, p, tc_rtp(p, 111, good->audio_ssrc, 1, 50), false) > 0);
+  assert_true(tc_pump(cs, 2, PUMP_MAX_MS, relay_refused, &w));
   (void)pump_fx(&f, 200, NULL);
   assert_int_equal(bad->n_media, 0);
   rg_broker_get_metrics(f.b, &m);
   assert_int_equal(m.dtls_failures_fingerprint, 1);
   assert_int_equal(m.packets_relayed, 0);
+  assert_int_equal(m.relay_not_ready, 1);
+  assert_int_equal(m.drops_unknown_ssrc, 0); /* it was refused for the leg, not the SSRC */
+
+  /* "Stopped silently" (DESIGN.md item 3), in its strongest form the broker
+   * implements: once the mismatch is seen the leg's transport is inert, so
+   * the broker sends the lying client nothing at all after it: no DTLS
+   * record (no alert, no retransmitted flight), no SRTP, and no STUN answer
+   * either (consent is not granted to a failed leg). To provoke answers,
+   * the lying client restarts ICE with a fresh transport (same socket, same
+   * ufrag/pwd) whose connectivity checks a live leg would answer at once;
+   * every datagram its socket receives is fed to (and counted by) it. */
+  tc_receive(bad); /* datagrams of before, if any, go to the old transport */
+  rg_transport_free(bad->t);
+  bad->t = NULL;
+  tc_client_connect(bad, liar == RG_LEG_CALLER ? f.caller_answer : f.callee_offer,
+                    liar == RG_LEG_CALLER ? RG_DTLS_SERVER : RG_DTLS_CLIENT);
+  cs[0] = bad;
+  (void)tc_pump(cs, 1, 500, NULL, NULL);
+  rg_transport_get_stats(bad->t, &ts);
+  assert_int_equal(ts.rx_datagrams, 0);
+  assert_true(ts.tx_datagrams >= 1); /* it did ask: its checks reached the broker */
   assert_int_equal(rg_broker_call_stats(f.b, CALL_ID, st), RG_OK);
+  assert_int_equal(st[liar].packets_out, out_at_mismatch);
   assert_false(st[liar].fingerprint_verified);
   assert_string_equal(st[liar].dtls_state, "failed");
   assert_string_equal(st[liar].dtls_version, "");

@@ -97,6 +97,56 @@ static void failed_packet_changes_no_state(void **state)
     /* Still ROC 0: 40001 passes (it would fail had the forgery set ROC 1). */
     la = srtp_pkt(&p, a, SSRC, 40001);
     assert_int_equal(unprotect_copy(p.rx, a, la), 172);
+    /* The window: a forgery carrying sequence N (ahead of the highest, then
+     * behind it inside the window) must not mark N seen; the genuine N then
+     * still passes, and only afterwards is N a replay. */
+    const uint16_t seqs[] = {40003 /* ahead */, 39990 /* behind, in window */};
+    for (size_t k = 0; k < 2; k++) {
+      la = srtp_pkt(&p, a, SSRC, seqs[k]);
+      memcpy(f, a, la);
+      f[la - 1] ^= 0x01; /* bad tag */
+      assert_int_equal(unprotect_copy(p.rx, f, la), RG_ERR_AUTH);
+      assert_int_equal(unprotect_copy(p.rx, a, la), 172);
+      assert_int_equal(unprotect_copy(p.rx, a, la), RG_ERR_REPLAY);
+    }
+    /* The forged first packet on 0x5555 (seq 1) left no trace: the genuine
+     * seq 1 on that SSRC is accepted. */
+    la = srtp_pkt(&p, a, 0x5555, 1);
+    assert_int_equal(unprotect_copy(p.rx, a, la), 172);
+    assert_int_equal(rg_srtp_stream_count(p.rx), 2);
+    pair_free(&p);
+  }
+}
+
+/* The same for SRTCP: a forgery carrying index N (ahead, behind inside the
+ * window, or the first on a new SSRC) leaves the genuine N acceptable. */
+static void failed_rtcp_packet_changes_no_state(void **state)
+{
+  for (size_t i = 0; i < T_NPROFILES; i++) {
+    struct pair p = pair_new(t_profiles[i], 0);
+    enum { N = 8 };
+    uint8_t pk[N][T_PKT_CAP / 8], f[T_PKT_CAP];
+    size_t len[N];
+    for (uint32_t n = 0; n < N; n++) /* SRTCP indices 0..7, in order */
+      len[n] = srtcp_pkt(&p, pk[n], SSRC, n);
+    /* A forged first packet (index 2) on a stream never seen. */
+    memcpy(f, pk[2], len[2]);
+    f[len[2] - (rg_srtp_profile_info(t_profiles[i])->aead ? 5 : 1)] ^= 0x01; /* a tag byte */
+    assert_int_equal(unprotect_rtcp_copy(p.rx, f, len[2]), RG_ERR_AUTH);
+    assert_int_equal(rg_srtp_stream_count(p.rx), 0);
+    assert_int_equal(unprotect_rtcp_copy(p.rx, pk[2], len[2]), 32);
+    const uint32_t order[] = {6 /* ahead */, 4 /* behind, in window */};
+    for (size_t k = 0; k < 2; k++) {
+      const uint32_t n = order[k];
+      memcpy(f, pk[n], len[n]);
+      f[len[n] - (rg_srtp_profile_info(t_profiles[i])->aead ? 5 : 1)] ^= 0x01;
+      assert_int_equal(unprotect_rtcp_copy(p.rx, f, len[n]), RG_ERR_AUTH);
+      assert_int_equal(unprotect_rtcp_copy(p.rx, pk[n], len[n]), 32);
+      assert_int_equal(unprotect_rtcp_copy(p.rx, pk[n], len[n]), RG_ERR_REPLAY);
+    }
+    /* 5 was never forged nor received: still fresh below the highest (6). */
+    assert_int_equal(unprotect_rtcp_copy(p.rx, pk[5], len[5]), 32);
+    assert_int_equal(rg_srtp_stream_count(p.rx), 1);
     pair_free(&p);
   }
 }
@@ -301,6 +351,7 @@ int main(void)
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(unprotect_rejects_tampered_tag_header_and_payload),
     cmocka_unit_test(failed_packet_changes_no_state),
+    cmocka_unit_test(failed_rtcp_packet_changes_no_state),
     cmocka_unit_test(unprotect_rejects_replayed_packet),
     cmocka_unit_test(unprotect_rejects_packet_behind_the_window),
     cmocka_unit_test(unprotect_rejects_wrong_key),
