@@ -203,13 +203,15 @@ static void handle_datagram(struct rg_broker *b, struct rg_udp_rx *p, uint64_t n
 {
   struct rg_broker_leg *leg = NULL;
   struct rg_transport_media media;
+  enum rg_demux_kind kind;
   bool stun, had_username = false;
   int r;
   if (p->truncated || p->len == 0) {
     b->tot.unrouted++;
     return;
   }
-  stun = p->data[0] < 4; /* RFC 7983: 0..3 is STUN */
+  kind = rg_demux_classify(p->data, p->len); /* RFC 7983, in its one place */
+  stun = kind == RG_DEMUX_STUN;
   if (stun)
     leg = leg_by_username(b, p->data, p->len, &had_username);
   if (!leg && !had_username)
@@ -225,7 +227,7 @@ static void handle_datagram(struct rg_broker *b, struct rg_udp_rx *p, uint64_t n
     relay(b, leg, &media, p->data);
     return;
   }
-  if (p->data[0] >= 128) /* a dropped media packet: counted by the transport's policy, no output */
+  if (kind == RG_DEMUX_RTP || kind == RG_DEMUX_RTCP) /* a dropped media packet: counted by the policy, no output */
     return;
   /* Learn the address only when the transport says it passed an
    * authenticated check: a Binding indication (no integrity) also returns 0. */

@@ -23,6 +23,7 @@
 #include <openssl/x509.h>
 
 #include "cert_internal.h"
+#include "rtcgate/demux.h"
 #include "rtcgate/error.h"
 
 static const int default_profiles[] = {RG_SRTP_AEAD_AES_256_GCM, RG_SRTP_AEAD_AES_128_GCM,
@@ -358,7 +359,7 @@ int rg_dtls_handle_datagram(struct rg_dtls *d, uint64_t now_us, const uint8_t *d
   if (is_inert(d))
     return RG_ERR_CLOSED;
   /* RFC 7983: DTLS content types are 20..63; anything else is not ours. */
-  if (len == 0 || data[0] < 20 || data[0] > 63) {
+  if (rg_demux_classify(data, len) != RG_DEMUX_DTLS) {
     d->stats.dropped_in++;
     return RG_ERR_MALFORMED;
   }
