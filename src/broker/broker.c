@@ -428,44 +428,41 @@ void rg_broker_free(struct rg_broker *b)
   free(b);
 }
 
-int rg_broker_offer(struct rg_broker *b, const char *call_id, const char *sdp, size_t len, char **callee_offer,
+/* Offer and answer travel the same way: one SDP in, one SDP out, an error text. */
+static int post_sdp(struct rg_broker *b, int type, const char *call_id, const char *sdp, size_t len, char **out_sdp,
                     unsigned *media_kinds, char *err, size_t err_cap)
 {
   struct rg_broker_msg m;
-  if (!b || !sdp || !callee_offer)
-    return RG_ERR_INVAL;
-  if (b->fd < 0) {
-    set_err(err, err_cap, "broker not started");
-    return RG_ERR_STATE;
-  }
   memset(&m, 0, sizeof m);
-  m.type = RG_BROKER_MSG_OFFER;
+  m.type = type;
   m.call_id = call_id;
   m.sdp = sdp;
   m.len = len;
-  m.out_sdp = callee_offer;
+  m.out_sdp = out_sdp;
   m.media_kinds = media_kinds;
   m.err = err;
   m.err_cap = err_cap;
   return post(b, &m);
 }
 
+int rg_broker_offer(struct rg_broker *b, const char *call_id, const char *sdp, size_t len, char **callee_offer,
+                    unsigned *media_kinds, char *err, size_t err_cap)
+{
+  if (!b || !sdp || !callee_offer)
+    return RG_ERR_INVAL;
+  if (b->fd < 0) {
+    set_err(err, err_cap, "broker not started");
+    return RG_ERR_STATE;
+  }
+  return post_sdp(b, RG_BROKER_MSG_OFFER, call_id, sdp, len, callee_offer, media_kinds, err, err_cap);
+}
+
 int rg_broker_answer(struct rg_broker *b, const char *call_id, const char *sdp, size_t len, char **caller_answer,
                      unsigned *media_kinds, char *err, size_t err_cap)
 {
-  struct rg_broker_msg m;
   if (!b || !sdp || !caller_answer)
     return RG_ERR_INVAL;
-  memset(&m, 0, sizeof m);
-  m.type = RG_BROKER_MSG_ANSWER;
-  m.call_id = call_id;
-  m.sdp = sdp;
-  m.len = len;
-  m.out_sdp = caller_answer;
-  m.media_kinds = media_kinds;
-  m.err = err;
-  m.err_cap = err_cap;
-  return post(b, &m);
+  return post_sdp(b, RG_BROKER_MSG_ANSWER, call_id, sdp, len, caller_answer, media_kinds, err, err_cap);
 }
 
 int rg_broker_hangup(struct rg_broker *b, const char *call_id)

@@ -125,6 +125,16 @@ static void ring(struct gwc_ws *caller, struct gwc_ws *callee, const char *id, c
   json_decref(expect(caller, "ringing", id, WAIT_MS));
 }
 
+/* Alice and Bob connect, Alice calls Bob with a fresh call id, and the call
+ * rings on both sides. */
+static void alice_rings_bob(struct gwc_ws *a, struct gwc_ws *b, char *id)
+{
+  connect_as(a, "alice");
+  connect_as(b, "bob");
+  new_call_id(id);
+  ring(a, b, id, "alice", "bob");
+}
+
 static json_t *get_call_on(uint16_t port, const char *id, int *status)
 {
   char path[128];
@@ -200,10 +210,7 @@ static void reject_reaches_the_caller_as_hangup_with_its_reason(void **state)
   (void)state;
   struct gwc_ws a, b;
   char id[32];
-  connect_as(&a, "alice");
-  connect_as(&b, "bob");
-  new_call_id(id);
-  ring(&a, &b, id, "alice", "bob");
+  alice_rings_bob(&a, &b, id);
   send_simple(&b, "reject", id);
   expect_hangup(&a, id, "rejected", WAIT_MS);
   new_call_id(id);
@@ -223,10 +230,7 @@ static void caller_hangup_while_ringing_reaches_the_callee(void **state)
   (void)state;
   struct gwc_ws a, b;
   char id[32];
-  connect_as(&a, "alice");
-  connect_as(&b, "bob");
-  new_call_id(id);
-  ring(&a, &b, id, "alice", "bob");
+  alice_rings_bob(&a, &b, id);
   send_simple(&a, "hangup", id);
   expect_hangup(&b, id, "normal", WAIT_MS);
   /* Answering the ended call: not_found. */
@@ -342,10 +346,7 @@ static void answered_call_whose_media_never_comes_up_ends_media_failed(void **st
   (void)state;
   struct gwc_ws a, b;
   char id[32];
-  connect_as(&a, "alice");
-  connect_as(&b, "bob");
-  new_call_id(id);
-  ring(&a, &b, id, "alice", "bob");
+  alice_rings_bob(&a, &b, id);
   assert_int_equal(
       gwc_ws_send_json(&b, json_pack("{s:s,s:s,s:s}", "type", "answer", "call_id", id, "sdp", answer_sdp)), 0);
   json_decref(expect(&a, "answer", id, WAIT_MS));
@@ -499,10 +500,7 @@ static void a_socket_that_closes_ends_its_call_with_gone(void **state)
   (void)state;
   struct gwc_ws a, b;
   char id[32];
-  connect_as(&a, "alice");
-  connect_as(&b, "bob");
-  new_call_id(id);
-  ring(&a, &b, id, "alice", "bob");
+  alice_rings_bob(&a, &b, id);
   gwc_ws_free(&b);
   expect_hangup(&a, id, "gone", WAIT_MS);
   /* A replaced socket ends its call the same way. */
