@@ -144,6 +144,8 @@ struct gw_metrics {
 struct gw {
   struct rg_gw_config cfg;
   struct lws_context *ctx;
+  struct ev_loop *loop; /* libev on epoll: lws's own poll() walks every socket per wake */
+  void *foreign_loops[1]; /* what lws is handed: {loop} */
   struct rg_broker *broker;
   uint8_t app_key_hash[32];
   struct gw_tokens tokens;

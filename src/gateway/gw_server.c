@@ -1,7 +1,13 @@
 /* rtcgate gateway — rg_gw_run: state dir, broker, the libwebsockets context
- * (one vhost, TLS 1.2+), the service loop, the timer sweep, shutdown. */
+ * (one vhost, TLS 1.2+), the service loop, the timer sweep, shutdown.
+ *
+ * The service loop is libev on epoll, handed to libwebsockets as a foreign
+ * loop. lws 4.1's built-in loop calls poll() over every socket on every
+ * wake-up: with 2,000 idle WebSockets that was ~20 % of a core at ~150
+ * wake-ups/s (docs/benchmarks.md, "Relay"); epoll costs what is active. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <ev.h>
 #include <netinet/in.h>
 #include <openssl/ssl.h>
 #include <stddef.h>
@@ -126,7 +132,8 @@ static struct lws_context *start_lws(struct gw *gw, const char *cert, const char
 {
   struct lws_context_creation_info info;
   memset(&info, 0, sizeof(info));
-  info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+  info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT | LWS_SERVER_OPTION_LIBEV;
+  info.foreign_loops = gw->foreign_loops;
   if (is_ipv4(gw->cfg.listen_ip))
     info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
   info.port = gw->cfg.listen_port;
@@ -157,6 +164,13 @@ static void print_banner(struct gw *gw)
   fflush(stdout);
 }
 
+/* One turn of the loop: waits for a socket, a timer (the 100 ms tick at the
+ * latest) or a signal (no SA_RESTART: epoll_wait returns with EINTR). */
+static void service_once(struct gw *gw)
+{
+  ev_run(gw->loop, EVRUN_ONCE);
+}
+
 static void shutdown_all(struct gw *gw)
 {
   gw->stopping = true;
@@ -167,8 +181,7 @@ static void shutdown_all(struct gw *gw)
     gw_conn_close(c, GW_CLOSE_SHUTDOWN, "server shutting down");
   uint64_t deadline = gw_now_us() + GW_SHUTDOWN_DRAIN_US;
   while (gw->n_conns > 0 && gw_now_us() < deadline)
-    if (lws_service(gw->ctx, 0) < 0)
-      break;
+    service_once(gw);
 }
 
 int rg_gw_run(const struct rg_gw_config *cfg)
@@ -187,6 +200,12 @@ int rg_gw_run(const struct rg_gw_config *cfg)
   if (start_broker(gw) != 0)
     goto out;
   lws_set_log_level(LLL_ERR, lws_log_emit);
+  gw->loop = ev_loop_new(EVBACKEND_EPOLL | EVFLAG_NOSIGMASK);
+  if (!gw->loop) {
+    fprintf(stderr, "rtcgate: gateway: cannot create the epoll event loop\n");
+    goto out;
+  }
+  gw->foreign_loops[0] = gw->loop;
   gw->ctx = start_lws(gw, cert, key);
   if (!gw->ctx) {
     fprintf(stderr, "rtcgate: gateway: cannot listen on %s:%u\n", cfg->listen_ip, (unsigned)cfg->listen_port);
@@ -205,8 +224,7 @@ int rg_gw_run(const struct rg_gw_config *cfg)
   print_banner(gw);
   lws_sul_schedule(gw->ctx, 0, &gw->tick, on_tick, GW_TICK_US);
   while (!gw_stop_flag)
-    if (lws_service(gw->ctx, 0) < 0)
-      break;
+    service_once(gw);
   shutdown_all(gw);
   status = 0;
 out:
@@ -217,6 +235,8 @@ out:
     lws_sul_cancel(&gw->tick);
     lws_context_destroy(gw->ctx);
   }
+  if (gw->loop)
+    ev_loop_destroy(gw->loop);
   if (gw->broker)
     rg_broker_free(gw->broker);
   gw_tokens_cleanup(&gw->tokens);
