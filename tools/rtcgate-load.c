@@ -3,7 +3,7 @@
  * asks for it (src/client/client_load*.c do the work).
  *
  *   rtcgate-load --server wss://127.0.0.1:8443 --app-key K --calls N [--rate CALLS/S]
- *                [--pps 50] [--payload 160] [--duration S] [--broker-pid PID]
+ *                [--pps 50] [--payload 160] [--duration S] [--broker-pid PID] [--procs N]
  *                [--ca FILE | --pin SHA256 | --insecure] [--verbose]
  *
  * The app key may also come from $RTCGATE_APP_KEY. The last line is one
@@ -20,7 +20,7 @@
 static void usage(FILE *f)
 {
   fprintf(f, "usage: rtcgate-load --server wss://HOST:PORT --app-key K --calls N [--rate CALLS/S]\n"
-             "         [--pps 50] [--payload 160] [--duration S] [--broker-pid PID]\n"
+             "         [--pps 50] [--payload 160] [--duration S] [--broker-pid PID] [--procs N]\n"
              "         [--ca FILE | --pin SHA256 | --insecure] [--verbose]\n");
 }
 
@@ -60,6 +60,8 @@ int main(int argc, char **argv)
       cfg.duration_s = atof(v);
     else if (!strcmp(o, "--broker-pid"))
       cfg.broker_pid = atoi(v);
+    else if (!strcmp(o, "--procs"))
+      cfg.procs = (uint32_t)strtoul(v, NULL, 10);
     else if (!strcmp(o, "--ca")) {
       cfg.tls.verify = RG_CLIENT_VERIFY_CA_FILE;
       cfg.tls.ca_file = v;
@@ -81,9 +83,10 @@ int main(int argc, char **argv)
     if (takes)
       i++;
   }
-  if (!cfg.app_key || cfg.calls == 0 || cfg.pps == 0 || cfg.pps > 1000 || cfg.payload < 16 || cfg.payload > 1200) {
+  if (!cfg.app_key || cfg.calls == 0 || cfg.pps == 0 || cfg.pps > 1000 || cfg.payload < 16 || cfg.payload > 1200 ||
+      cfg.procs > 16) {
     usage(stderr);
-    fprintf(stderr, "rtcgate-load: need --app-key, --calls >= 1, --pps 1..1000, --payload 16..1200\n");
+    fprintf(stderr, "rtcgate-load: need --app-key, --calls >= 1, --pps 1..1000, --payload 16..1200, --procs 0..16\n");
     return 2;
   }
   signal(SIGPIPE, SIG_IGN);
@@ -96,15 +99,18 @@ int main(int argc, char **argv)
   printf("setup time:   p50 %.1f ms, p99 %.1f ms\n", r.setup_p50_ms, r.setup_p99_ms);
   printf("packets:      %llu sent, %llu received, %llu lost (%.3f %%)\n", (unsigned long long)r.packets_sent,
          (unsigned long long)r.packets_received, (unsigned long long)r.packets_lost, r.loss_pct);
+  printf("steady state: %llu received, %llu lost (%.3f %%) once every call was up\n",
+         (unsigned long long)r.window_received, (unsigned long long)r.window_lost, r.window_loss_pct);
   printf("one-way delay: p50 %.3f ms, p99 %.3f ms\n", r.delay_p50_ms, r.delay_p99_ms);
   if (r.broker_cpu_s >= 0)
     printf("broker CPU:   %.2f s over %.1f s for %llu relayed packets: %.4f s per 1,000 packets\n", r.broker_cpu_s,
            r.measure_s, (unsigned long long)r.window_packets, r.broker_cpu_s_per_1k);
   printf("rtcgate-load: calls_up=%u calls_failed=%u setup_p50_ms=%.1f setup_p99_ms=%.1f packets_sent=%llu "
-         "packets_received=%llu packets_lost=%llu loss_pct=%.4f delay_p50_ms=%.3f delay_p99_ms=%.3f "
-         "broker_cpu_s_per_1k=%.5f\n",
+         "packets_received=%llu packets_lost=%llu loss_pct=%.4f window_loss_pct=%.4f delay_p50_ms=%.3f "
+         "delay_p99_ms=%.3f broker_cpu_s_per_1k=%.5f\n",
          (unsigned)r.calls_up, (unsigned)r.calls_failed, r.setup_p50_ms, r.setup_p99_ms,
          (unsigned long long)r.packets_sent, (unsigned long long)r.packets_received,
-         (unsigned long long)r.packets_lost, r.loss_pct, r.delay_p50_ms, r.delay_p99_ms, r.broker_cpu_s_per_1k);
+         (unsigned long long)r.packets_lost, r.loss_pct, r.window_loss_pct, r.delay_p50_ms, r.delay_p99_ms,
+         r.broker_cpu_s_per_1k);
   return r.calls_failed == 0 ? 0 : 1;
 }

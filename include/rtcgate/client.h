@@ -196,14 +196,19 @@ struct rg_client_load_config {
   uint32_t payload;       /* RTP payload bytes (160) */
   double duration_s;      /* how long every call stays up once all are up (10) */
   int broker_pid;         /* 0: no CPU figure */
+  uint32_t procs;         /* worker processes; 0: one, or more when the descriptor limit asks */
   bool verbose;
 };
 
 struct rg_client_load_report {
   uint32_t calls_up, calls_failed;
   double setup_p50_ms, setup_p99_ms;
-  uint64_t packets_sent, packets_received, packets_lost;
+  uint64_t packets_sent, packets_received, packets_lost; /* whole calls, set-up included */
   double loss_pct;
+  /* Packets sent once every call was up (the window, and the drain after
+   * it): the steady state N concurrent calls are measured in. */
+  uint64_t window_received, window_lost;
+  double window_loss_pct;
   double delay_p50_ms, delay_p99_ms;
   double measure_s;                /* steady-state window (all calls up) */
   uint64_t window_packets;         /* packets received in that window */

@@ -35,7 +35,8 @@ struct ld_worker_share {
   int phase;
   uint32_t calls_up, calls_failed;
   uint64_t window_rx; /* packets received inside the window */
-  uint64_t sent, received, lost;
+  uint64_t sent, received, lost; /* whole calls, from each leg's first packet */
+  uint64_t w_received, w_lost;   /* packets sent inside the window: received, lost */
   double cpu_s; /* the worker's own CPU inside the window */
   char err[LD_ERR_MAX];
 };

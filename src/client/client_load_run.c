@@ -147,6 +147,8 @@ static void merge(const struct ld_share *sh, uint32_t calls, bool verbose, struc
     out->packets_sent += w->sent;
     out->packets_received += w->received;
     out->packets_lost += w->lost;
+    out->window_received += w->w_received;
+    out->window_lost += w->w_lost;
     out->window_packets += w->window_rx;
     self += w->cpu_s > 0 ? w->cpu_s : 0;
     if (h) {
@@ -158,6 +160,9 @@ static void merge(const struct ld_share *sh, uint32_t calls, bool verbose, struc
   out->loss_pct = out->packets_received + out->packets_lost
                       ? 100.0 * (double)out->packets_lost / (double)(out->packets_received + out->packets_lost)
                       : 0;
+  out->window_loss_pct = out->window_received + out->window_lost
+                             ? 100.0 * (double)out->window_lost / (double)(out->window_received + out->window_lost)
+                             : 0;
   for (uint32_t i = 0; setup && i < calls; i++)
     if (sh->setup_us[i])
       setup[ns++] = sh->setup_us[i];
@@ -231,6 +236,8 @@ int rg_client_load_run(const struct rg_client_load_config *cfg, struct rg_client
   }
   per = calls_per_process(cfg->calls);
   np = (cfg->calls + per - 1) / per;
+  if (cfg->procs > np) /* asked for more: one event loop per core, say */
+    np = cfg->procs < cfg->calls ? cfg->procs : cfg->calls;
   if (np > LD_PROCS_MAX) {
     snprintf(err, err_cap, "%u calls need %u processes at the descriptor limit (max %u): raise ulimit -n",
              (unsigned)cfg->calls, (unsigned)np, (unsigned)LD_PROCS_MAX);
@@ -252,8 +259,8 @@ int rg_client_load_run(const struct rg_client_load_config *cfg, struct rg_client
   } else {
     uint32_t forked = 0;
     if (cfg->verbose)
-      fprintf(stderr, "rtcgate-load: %u calls over %u worker processes (descriptor limit)\n", (unsigned)cfg->calls,
-              (unsigned)np);
+      fprintf(stderr, "rtcgate-load: %u calls over %u worker processes (%s)\n", (unsigned)cfg->calls, (unsigned)np,
+              cfg->procs >= np ? "--procs" : "descriptor limit");
     fflush(stdout);
     fflush(stderr);
     for (uint32_t i = 0; i < np; i++) {
