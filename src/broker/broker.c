@@ -105,8 +105,10 @@ int rg_broker_new(struct rg_broker **out, const struct rg_broker_config *cfg, rg
   b->ufrag_buckets = calloc((size_t)b->ufrag_mask + 1, sizeof *b->ufrag_buckets);
   b->addr_buckets = calloc((size_t)b->addr_mask + 1, sizeof *b->addr_buckets);
   b->rx = malloc(sizeof *b->rx);
-  if (!b->ufrag_buckets || !b->addr_buckets || !b->rx)
+  b->defer = calloc(1, sizeof *b->defer);
+  if (!b->ufrag_buckets || !b->addr_buckets || !b->rx || !b->defer)
     goto fail;
+  b->sock_drained = true;
   rg_udp_rx_batch_init(b->rx);
   rg_udp_tx_batch_init(&b->tx);
   if ((rc = rg_loop_new(&b->loop, legs * RG_BROKER_TIMERS_PER_LEG + 8)) < 0)
@@ -122,6 +124,7 @@ fail:
   free(b->ufrag_buckets);
   free(b->addr_buckets);
   free(b->rx);
+  free(b->defer);
   free(b);
   return rc;
 }
@@ -285,11 +288,14 @@ static void *worker(void *arg)
 {
   struct rg_broker *b = arg;
   int failed_errno = 0;
-  while (!b->stop)
-    if (rg_loop_run_once(b->loop, RG_LOOP_MAX_WAIT_MS) < 0) {
+  while (!b->stop) {
+    /* Queued DTLS (broker_defer.c): look at the socket without sleeping. */
+    if (rg_loop_run_once(b->loop, rg_broker_defer_pending_(b) ? 0 : RG_LOOP_MAX_WAIT_MS) < 0) {
       failed_errno = errno ? errno : EIO; /* epoll itself failed: nothing sensible is left to do */
       break;
     }
+    rg_broker_run_deferred_(b);
+  }
   /* From here no message is taken: fail the one waiting (if any) and every
    * later one at once, so the gateway's thread never waits for a dead worker. */
   pthread_mutex_lock(&b->mu);
@@ -425,6 +431,7 @@ void rg_broker_free(struct rg_broker *b)
   free(b->ufrag_buckets);
   free(b->addr_buckets);
   free(b->rx);
+  free(b->defer);
   free(b);
 }
 

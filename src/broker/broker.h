@@ -85,6 +85,9 @@ struct rg_broker_metrics {
    * truncated), media whose other leg was not secured, datagrams the kernel
    * refused to send. */
   uint64_t datagrams_unrouted, relay_not_ready, tx_errors;
+  /* DTLS datagrams queued behind media, and refused because the queue was
+   * full (the peer resends). */
+  uint64_t dtls_deferred, dtls_defer_dropped;
 };
 
 /* Every call below returns RG_ERR_CLOSED at once (err "media broker

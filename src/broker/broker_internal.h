@@ -30,6 +30,12 @@
 #define RG_BROKER_DRAIN_MAX 64      /* outputs taken from one transport per drain */
 #define RG_BROKER_POLL_BUF 2048     /* largest control datagram (DTLS MTU <= 1500, STUN <= 640) */
 #define RG_BROKER_MAX_RTCP_SENDERS 2
+/* DTLS waits behind media (broker_defer.c): a handshake step costs a
+ * signature or a key exchange (~0.1-1 ms), a relayed packet ~5 us, so a
+ * burst of new calls must not delay the packets of established ones. */
+#define RG_BROKER_DEFER_SLOTS 512        /* DTLS datagrams waiting; more are dropped (peers resend) */
+#define RG_BROKER_DEFER_BUDGET_US 1000   /* DTLS work per turn once the socket is drained */
+#define RG_BROKER_DEFER_MAX_WAIT_US 200000 /* older than this: served even while media keeps coming */
 
 /* What the broker takes from a client's SDP for that client's leg. Strings
  * point into the parsed SDP, which outlives the use. */
@@ -117,6 +123,20 @@ struct rg_broker_totals {
   uint64_t unrouted;        /* datagrams no leg claimed */
   uint64_t tx_errors;
   uint64_t dtls_ok, dtls_fail_fingerprint, dtls_fail_timeout, dtls_fail_other;
+  uint64_t dtls_deferred, dtls_defer_dropped; /* DTLS datagrams queued behind media; refused when full */
+};
+
+struct rg_broker_deferred {
+  uint64_t queued_us;
+  struct rg_addr from;
+  size_t len;
+  uint8_t data[RG_UDP_SLOT];
+};
+
+/* FIFO of DTLS datagrams, allocated once at creation. */
+struct rg_broker_defer_ring {
+  uint32_t head, n;
+  struct rg_broker_deferred slot[RG_BROKER_DEFER_SLOTS];
 };
 
 struct rg_broker {
@@ -151,9 +171,19 @@ struct rg_broker {
 
   struct rg_udp_rx_batch *rx;
   struct rg_udp_tx_batch tx;
+  struct rg_broker_defer_ring *defer;
+  bool sock_drained; /* the last recvmmsg left the socket empty */
   uint8_t poll_buf[RG_BROKER_POLL_BUF];
   struct rg_broker_totals tot;
 };
+
+/* broker_defer.c */
+/* Queues a DTLS datagram behind media (false: the queue is full, counted). */
+bool rg_broker_defer_(struct rg_broker *b, const struct rg_udp_rx *p, uint64_t now_us);
+bool rg_broker_defer_pending_(const struct rg_broker *b);
+/* Runs queued DTLS datagrams: for up to RG_BROKER_DEFER_BUDGET_US once the
+ * socket is drained, else only one that waited too long. */
+void rg_broker_run_deferred_(struct rg_broker *b);
 
 /* broker_call.c */
 int rg_broker_call_create_(struct rg_broker *b, const char *call_id, struct rg_broker_call **out);
@@ -174,6 +204,8 @@ int rg_broker_sdp_rewrite_(struct rg_broker *b, struct rg_sdp *s, const struct r
 
 /* broker_relay.c */
 void rg_broker_on_socket_(void *arg, uint32_t events);
+/* Routes one datagram to its leg and handles it (relay, or drain the leg). */
+void rg_broker_handle_datagram_(struct rg_broker *b, struct rg_udp_rx *p, uint64_t now_us);
 void rg_broker_drain_leg_(struct rg_broker *b, struct rg_broker_leg *leg, uint64_t now_us);
 void rg_broker_on_transport_timer_(void *arg, struct rg_timer *t, uint64_t now_us);
 void rg_broker_on_setup_timer_(void *arg, struct rg_timer *t, uint64_t now_us);

@@ -5,7 +5,8 @@
  *
  * Per packet: no allocation, no lock, no log line. Transport outputs (STUN
  * answers, DTLS flights, events) are drained only after non-media datagrams
- * and timers, where they can arise.
+ * and timers, where they can arise. DTLS datagrams are queued and handled
+ * once the socket is drained (broker_defer.c).
  */
 #include <stdio.h>
 #include <string.h>
@@ -199,7 +200,7 @@ static void relay(struct rg_broker *b, struct rg_broker_leg *from, struct rg_tra
   b->tot.bytes_relayed += (uint64_t)n;
 }
 
-static void handle_datagram(struct rg_broker *b, struct rg_udp_rx *p, uint64_t now_us)
+void rg_broker_handle_datagram_(struct rg_broker *b, struct rg_udp_rx *p, uint64_t now_us)
 {
   struct rg_broker_leg *leg = NULL;
   struct rg_transport_media media;
@@ -244,8 +245,21 @@ void rg_broker_on_socket_(void *arg, uint32_t events)
   if (n <= 0)
     return;
   now_us = rg_loop_update_now(b->loop);
-  for (int i = 0; i < n; i++)
-    handle_datagram(b, &b->rx->pkt[i], now_us);
+  b->sock_drained = n < RG_UDP_BATCH;
+  for (int i = 0; i < n; i++) {
+    struct rg_udp_rx *p = &b->rx->pkt[i];
+    /* DTLS waits until the socket is drained (broker_defer.c): media first.
+     * Only from a leg's address: strangers cannot fill the queue. */
+    if (!p->truncated && p->len && rg_demux_classify(p->data, p->len) == RG_DEMUX_DTLS) {
+      const struct rg_broker_leg *leg = rg_broker_leg_by_addr_(b, &p->from);
+      if (leg && leg->t)
+        (void)rg_broker_defer_(b, p, now_us);
+      else
+        b->tot.unrouted++;
+      continue;
+    }
+    rg_broker_handle_datagram_(b, p, now_us);
+  }
   /* The batch points into rx slots: flush before the next recvmmsg reuses them. */
   if (b->tx.n)
     rg_udp_tx_flush(b->fd, &b->tx, &b->tot.tx_errors);

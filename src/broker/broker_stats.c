@@ -83,4 +83,6 @@ void rg_broker_fill_metrics_(const struct rg_broker *b, struct rg_broker_metrics
   m->datagrams_unrouted = b->tot.unrouted;
   m->relay_not_ready = b->tot.relay_not_ready;
   m->tx_errors = b->tot.tx_errors;
+  m->dtls_deferred = b->tot.dtls_deferred;
+  m->dtls_defer_dropped = b->tot.dtls_defer_dropped;
 }

@@ -59,6 +59,9 @@ int gw_route_metrics(struct gw *gw, struct lws *wsi, struct gw_http_req *req)
       bm.dtls_failures_fingerprint);
   put(&b, "rtcgate_dtls_failures_total", "counter", NULL, "{reason=\"timeout\"}", bm.dtls_failures_timeout);
   put(&b, "rtcgate_dtls_failures_total", "counter", NULL, "{reason=\"other\"}", bm.dtls_failures_other);
+  put(&b, "rtcgate_dtls_deferred_total", "counter", "DTLS datagrams queued behind media.", NULL, bm.dtls_deferred);
+  put(&b, "rtcgate_dtls_defer_dropped_total", "counter", "DTLS datagrams dropped: the queue behind media was full.",
+      NULL, bm.dtls_defer_dropped);
   put(&b, "rtcgate_tokens_issued_total", "counter", "Session tokens issued.", NULL, gw->m.tokens_issued);
   put(&b, "rtcgate_tokens_rejected_total", "counter", "WebSocket authentications refused.", NULL,
       gw->m.tokens_rejected);

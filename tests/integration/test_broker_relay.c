@@ -12,6 +12,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 
+#include "broker/broker_internal.h"
 #include "test_broker_client.h"
 
 #define CALL_ID "call-0001"
@@ -196,6 +197,10 @@ static void relay_carries_rtp_and_rtcp_both_ways_then_hangup_frees_call(void **s
   assert_true(m.packets_relayed >= 4);
   assert_int_equal(m.dtls_handshakes_ok, 2);
   assert_int_equal(m.dtls_failures_fingerprint + m.dtls_failures_timeout + m.dtls_failures_other, 0);
+  /* Every DTLS datagram waited behind media (two flights in from each leg at
+   * least), none was refused. */
+  assert_true(m.dtls_deferred >= 4);
+  assert_int_equal(m.dtls_defer_dropped, 0);
 
   assert_int_equal(rg_broker_hangup(f.b, CALL_ID), RG_OK);
   assert_int_equal(rg_broker_call_stats(f.b, CALL_ID, st), RG_ERR_NOT_FOUND);
@@ -209,6 +214,63 @@ static void relay_carries_rtp_and_rtcp_both_ways_then_hangup_frees_call(void **s
   assert_false(tc_find_event(&f.ev, RG_BROKER_EV_LEG_FAILED, RG_LEG_CALLER, NULL));
   assert_false(tc_find_event(&f.ev, RG_BROKER_EV_LEG_FAILED, RG_LEG_CALLEE, NULL));
   fx_stop(&f);
+}
+
+/* DTLS from an address no leg owns is counted unrouted and never queued, so
+ * strangers cannot crowd out the handshakes of calls being set up. */
+static void dtls_from_a_stranger_is_not_queued(void **state)
+{
+  struct fx f;
+  struct rg_broker_metrics m0, m;
+  struct rg_addr to = {.family = RG_AF_INET4, .ip = {127, 0, 0, 1}}, lo = {.family = RG_AF_INET4, .ip = {127, 0, 0, 1}};
+  uint8_t hello[64] = {22, 0xfe, 0xfd}; /* a DTLS record header: content type 22, version 1.2 */
+  int fd;
+  uint64_t t0;
+  (void)state;
+  fx_start(&f, 10000, 4);
+  to.port = rg_broker_media_port(f.b);
+  assert_int_equal(rg_udp_bind(&lo, &fd, &lo), RG_OK);
+  rg_broker_get_metrics(f.b, &m0);
+  for (int i = 0; i < 50; i++)
+    assert_int_equal(rg_udp_sendto(fd, hello, sizeof hello, &to), RG_OK);
+  t0 = rg_io_now_us();
+  do {
+    rg_broker_get_metrics(f.b, &m);
+  } while (m.datagrams_unrouted < m0.datagrams_unrouted + 50 && rg_io_now_us() - t0 < 3000000u);
+  assert_int_equal(m.datagrams_unrouted, m0.datagrams_unrouted + 50);
+  assert_int_equal(m.dtls_deferred, m0.dtls_deferred);
+  assert_int_equal(m.dtls_defer_dropped, 0);
+  close(fd);
+  fx_stop(&f);
+}
+
+/* The queue behind media holds RG_BROKER_DEFER_SLOTS datagrams, counts what
+ * it refuses past that, and hands every queued one to the router once the
+ * socket is drained (white box: the worker is not started, so nothing else
+ * runs the queue). */
+static void dtls_queue_is_bounded_and_counts_what_it_refuses(void **state)
+{
+  struct rg_broker *b;
+  struct rg_broker_config cfg = {.media_ip = "127.0.0.1", .setup_timeout_ms = 10000, .max_calls = 4,
+                                 .now_unix = TC_NOW_UNIX};
+  struct rg_broker_metrics m;
+  uint8_t rec[100] = {22, 0xfe, 0xfd};
+  struct rg_udp_rx p = {.data = rec, .len = sizeof rec, .from = {.family = RG_AF_INET4, .ip = {127, 0, 0, 1}, .port = 9}};
+  int turns = 0;
+  (void)state;
+  assert_int_equal(rg_broker_new(&b, &cfg, NULL, NULL), RG_OK);
+  for (int i = 0; i < RG_BROKER_DEFER_SLOTS + 10; i++)
+    assert_true(rg_broker_defer_(b, &p, 0) == (i < RG_BROKER_DEFER_SLOTS));
+  rg_broker_get_metrics(b, &m);
+  assert_int_equal(m.dtls_deferred, RG_BROKER_DEFER_SLOTS);
+  assert_int_equal(m.dtls_defer_dropped, 10);
+  assert_int_equal(m.datagrams_unrouted, 0);
+  while (rg_broker_defer_pending_(b) && turns++ < RG_BROKER_DEFER_SLOTS)
+    rg_broker_run_deferred_(b);
+  assert_false(rg_broker_defer_pending_(b));
+  rg_broker_get_metrics(b, &m);
+  assert_int_equal(m.datagrams_unrouted, RG_BROKER_DEFER_SLOTS); /* no leg owns 127.0.0.1:9 */
+  rg_broker_free(b);
 }
 
 static bool callee_got_good_audio(void *arg)
@@ -649,6 +711,8 @@ int main(void)
       cmocka_unit_test(consent_timeout_outside_its_range_is_refused),
       cmocka_unit_test(bad_sdp_and_bad_requests_are_refused_with_a_reason),
       cmocka_unit_test(calls_fail_fast_once_the_worker_has_died),
+      cmocka_unit_test(dtls_from_a_stranger_is_not_queued),
+      cmocka_unit_test(dtls_queue_is_bounded_and_counts_what_it_refuses),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

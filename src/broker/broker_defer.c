@@ -1,0 +1,69 @@
+/* DTLS behind media: the worker queues DTLS datagrams and handles them when
+ * the socket has no media waiting.
+ *
+ * Why: one handshake step costs an ECDSA signature or verification and an
+ * ECDHE (~0.1-1 ms of CPU); a relayed packet ~5 us. At 200 new calls/s on
+ * top of 1,000 established ones, handling handshakes in arrival order let the
+ * socket overflow, and established calls lost packets to calls being set up
+ * (docs/benchmarks.md, "Relay"). Queued, a set-up storm slows set-up instead.
+ *
+ * Bounded: RG_BROKER_DEFER_SLOTS datagrams, allocated once; a full queue
+ * drops (counted; DTLS peers resend their flights). Not starved: a datagram
+ * that waited RG_BROKER_DEFER_MAX_WAIT_US is handled even while media keeps
+ * the socket busy, one per turn. */
+#include <string.h>
+
+#include "broker/broker_internal.h"
+#include "io/io_loop.h"
+
+bool rg_broker_defer_(struct rg_broker *b, const struct rg_udp_rx *p, uint64_t now_us)
+{
+  struct rg_broker_defer_ring *q = b->defer;
+  struct rg_broker_deferred *d;
+  if (q->n == RG_BROKER_DEFER_SLOTS || p->len > sizeof d->data) {
+    b->tot.dtls_defer_dropped++;
+    return false;
+  }
+  d = &q->slot[(q->head + q->n) % RG_BROKER_DEFER_SLOTS];
+  d->queued_us = now_us;
+  d->from = p->from;
+  d->len = p->len;
+  memcpy(d->data, p->data, p->len);
+  q->n++;
+  b->tot.dtls_deferred++;
+  return true;
+}
+
+bool rg_broker_defer_pending_(const struct rg_broker *b)
+{
+  return b->defer->n > 0;
+}
+
+/* Handles the oldest queued datagram. */
+static void run_one(struct rg_broker *b, uint64_t now_us)
+{
+  struct rg_broker_defer_ring *q = b->defer;
+  struct rg_broker_deferred *d = &q->slot[q->head];
+  struct rg_udp_rx p = {.data = d->data, .len = d->len, .truncated = false, .from = d->from};
+  q->head = (q->head + 1) % RG_BROKER_DEFER_SLOTS;
+  q->n--;
+  rg_broker_handle_datagram_(b, &p, now_us);
+}
+
+void rg_broker_run_deferred_(struct rg_broker *b)
+{
+  struct rg_broker_defer_ring *q = b->defer;
+  uint64_t start, now;
+  if (q->n == 0)
+    return;
+  start = now = rg_loop_update_now(b->loop);
+  if (!b->sock_drained) {
+    if (now - q->slot[q->head].queued_us >= RG_BROKER_DEFER_MAX_WAIT_US)
+      run_one(b, now);
+    return;
+  }
+  while (q->n > 0 && now - start < RG_BROKER_DEFER_BUDGET_US) {
+    run_one(b, now);
+    now = rg_loop_update_now(b->loop);
+  }
+}
