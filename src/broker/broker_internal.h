@@ -35,7 +35,8 @@
  * burst of new calls must not delay the packets of established ones. */
 #define RG_BROKER_DEFER_SLOTS 512        /* DTLS datagrams waiting; more are dropped (peers resend) */
 #define RG_BROKER_DEFER_BUDGET_US 1000   /* DTLS work per turn once the socket is drained */
-#define RG_BROKER_DEFER_MAX_WAIT_US 200000 /* older than this: served even while media keeps coming */
+#define RG_BROKER_DEFER_MAX_WAIT_US 200000 /* older than this: served even while media keeps coming, */
+#define RG_BROKER_DEFER_FORCED_GAP_US 10000 /* one such datagram per 10 ms at most */
 
 /* What the broker takes from a client's SDP for that client's leg. Strings
  * point into the parsed SDP, which outlives the use. */
@@ -173,6 +174,7 @@ struct rg_broker {
   struct rg_udp_tx_batch tx;
   struct rg_broker_defer_ring *defer;
   bool sock_drained; /* the last recvmmsg left the socket empty */
+  uint64_t defer_forced_us; /* when a DTLS datagram last went ahead of waiting media */
   uint8_t poll_buf[RG_BROKER_POLL_BUF];
   struct rg_broker_totals tot;
 };
