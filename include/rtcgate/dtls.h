@@ -84,7 +84,7 @@ struct rg_dtls_event {
   int err;                         /* FAILED: negative rg_err */
   const char *reason;              /* FAILED: constant text, never NULL */
   int srtp_profile;                /* CONNECTED: enum rg_srtp_profile */
-  char version[16];                /* CONNECTED: "DTLSv1.2" */
+  char version[16];                /* CONNECTED: "DTLS 1.2" (the only one spoken) */
   char cipher[64];                 /* CONNECTED: OpenSSL suite name */
   struct rg_fingerprint fingerprint;
 };

@@ -79,9 +79,7 @@ static void on_event(struct rg_broker *b, struct rg_broker_leg *leg, const struc
     leg->secured = true;
     b->tot.dtls_ok++;
     rg_loop_timer_cancel(b->loop, &leg->setup_timer);
-    /* OpenSSL says "DTLSv1.2"; the protocol says "DTLS 1.2" (only 1.2 is spoken). */
-    snprintf(leg->dtls_version, sizeof leg->dtls_version, "%s",
-             strcmp(ev->version, "DTLSv1.2") == 0 ? "DTLS 1.2" : ev->version);
+    snprintf(leg->dtls_version, sizeof leg->dtls_version, "%s", ev->version);
     snprintf(leg->dtls_cipher, sizeof leg->dtls_cipher, "%s", ev->cipher);
     snprintf(leg->srtp_profile, sizeof leg->srtp_profile, "%s", profile_name(ev->srtp_profile));
     fprintf(stderr, "rtcgate: broker: call %s %s leg secured: %s %s %s\n", leg->call->id, side_name(leg),

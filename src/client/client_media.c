@@ -125,21 +125,6 @@ void cl_media_stop(struct rg_client *c, uint64_t now)
   }
 }
 
-static void version_text(const char *ossl, char *out, size_t cap)
-{
-  /* OpenSSL says "DTLSv1.2"; the protocol and the broker say "DTLS 1.2". */
-  size_t n;
-  if (strncmp(ossl, "DTLSv", 5) == 0 && cap > 5) {
-    memcpy(out, "DTLS ", 5);
-    out += 5;
-    cap -= 5;
-    ossl += 5;
-  }
-  n = strnlen(ossl, cap - 1);
-  memcpy(out, ossl, n);
-  out[n] = '\0';
-}
-
 static void on_secured(struct rg_client *c, const struct rg_transport_event *e, uint64_t now)
 {
   struct cl_call *k = &c->call;
@@ -149,7 +134,7 @@ static void on_secured(struct rg_client *c, const struct rg_transport_event *e, 
   k->secured = true;
   k->t_secured = now;
   c->st.secured = true;
-  version_text(e->version, c->st.dtls_version, sizeof c->st.dtls_version);
+  snprintf(c->st.dtls_version, sizeof c->st.dtls_version, "%s", e->version); /* "DTLS 1.2", from the core */
   snprintf(c->st.dtls_cipher, sizeof c->st.dtls_cipher, "%s", e->cipher);
   snprintf(c->st.srtp_profile, sizeof c->st.srtp_profile, "%s", pname);
   c->st.setup_us = now - k->t_start;

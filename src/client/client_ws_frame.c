@@ -79,6 +79,15 @@ int cl_ws_build_frame(uint8_t *out, size_t cap, int op, const uint8_t *payload, 
   return (int)(hdr + 4 + len);
 }
 
+/* RFC 6455 §7.4: codes a peer may send. 1004 is reserved; 1005, 1006 and
+ * 1015 must never travel in a frame; 1012-1014 are registered since (IANA
+ * "WebSocket Close Code Number Registry"); 3000-4999 belong to libraries and
+ * applications; anything else is a protocol error. */
+static bool close_code_valid(uint16_t code)
+{
+  return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) || (code >= 3000 && code <= 4999);
+}
+
 static int rx_error(struct cl_ws_event *ev, uint16_t code, const char *why)
 {
   ev->kind = CL_WS_EV_ERROR;
@@ -107,8 +116,14 @@ int cl_ws_rx_next(struct cl_ws_rx *rx, uint8_t *buf, size_t len, size_t max_msg,
     ev->kind = CL_WS_EV_NONE;
     return n;
   case CL_WS_OP_CLOSE:
+    /* §5.5.1: a body is empty or starts with a 2-byte code; a bad code is
+     * not echoed back, it is answered with 1002. */
+    if (f.len == 1)
+      return rx_error(ev, WS_CLOSE_PROTOCOL, "close frame with a 1-byte body from the server");
     ev->kind = CL_WS_EV_CLOSE;
     ev->code = f.len >= 2 ? (uint16_t)(f.payload[0] << 8 | f.payload[1]) : WS_CLOSE_NO_CODE;
+    if (f.len >= 2 && !close_code_valid(ev->code))
+      return rx_error(ev, WS_CLOSE_PROTOCOL, "invalid close code from the server");
     if (f.len > 2) {
       ev->data = f.payload + 2;
       ev->len = f.len - 2;

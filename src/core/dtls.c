@@ -226,7 +226,6 @@ static void handshake_done(struct rg_dtls *d)
   struct rg_dtls_event ev;
   const SRTP_PROTECTION_PROFILE *sp = SSL_get_selected_srtp_profile(d->ssl);
   const struct rg_srtp_profile_info *info = sp ? rg_srtp_profile_info((int)sp->id) : NULL;
-  const char *version = SSL_get_version(d->ssl);
   const char *cipher = SSL_get_cipher_name(d->ssl);
 
   d->deadline_us = RG_DTLS_NO_TIMEOUT;
@@ -245,7 +244,9 @@ static void handshake_done(struct rg_dtls *d)
   memset(&ev, 0, sizeof ev);
   ev.type = RG_DTLS_EV_CONNECTED;
   ev.srtp_profile = info->id;
-  strncpy(ev.version, version ? version : "", sizeof ev.version - 1);
+  /* Checked above: the one version spoken, named as the protocol names it
+   * (OpenSSL says "DTLSv1.2"). */
+  strncpy(ev.version, "DTLS 1.2", sizeof ev.version - 1);
   strncpy(ev.cipher, cipher ? cipher : "", sizeof ev.cipher - 1);
   d->state = RG_DTLS_STATE_CONNECTED;
   rgi_dtls_push_event(d, &ev);

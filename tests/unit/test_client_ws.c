@@ -178,6 +178,36 @@ static void reader_reads_close_code_and_reason(void **state)
   cl_ws_rx_cleanup(&rx);
 }
 
+/* RFC 6455 §5.5.1 and §7.4: a 1-byte close body and codes that must not
+ * travel (or are unassigned) are protocol errors, answered with 1002 rather
+ * than echoed; registered and application codes are read as sent. */
+static void reader_refuses_bad_close_frames(void **state)
+{
+  uint8_t one_byte[] = {0x88, 0x01, 0x03};
+  const uint16_t bad[] = {0, 999, 1004, 1005, 1006, 1015, 1016, 2999, 5000, 65535};
+  const uint16_t good[] = {1000, 1001, 1003, 1007, 1011, 1012, 1014, 3000, 4401, 4999};
+  struct cl_ws_rx rx;
+  struct cl_ws_event ev;
+  (void)state;
+  memset(&rx, 0, sizeof rx);
+  assert_int_equal(cl_ws_rx_next(&rx, one_byte, sizeof one_byte, 1024, &ev), RG_ERR_CLOSED);
+  assert_int_equal(ev.kind, CL_WS_EV_ERROR);
+  assert_int_equal(ev.code, 1002);
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    uint8_t f[] = {0x88, 0x02, (uint8_t)(bad[i] >> 8), (uint8_t)bad[i]};
+    assert_int_equal(cl_ws_rx_next(&rx, f, sizeof f, 1024, &ev), RG_ERR_CLOSED);
+    assert_int_equal(ev.kind, CL_WS_EV_ERROR);
+    assert_int_equal(ev.code, 1002);
+  }
+  for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+    uint8_t f[] = {0x88, 0x02, (uint8_t)(good[i] >> 8), (uint8_t)good[i]};
+    assert_int_equal(cl_ws_rx_next(&rx, f, sizeof f, 1024, &ev), 4);
+    assert_int_equal(ev.kind, CL_WS_EV_CLOSE);
+    assert_int_equal(ev.code, good[i]);
+  }
+  cl_ws_rx_cleanup(&rx);
+}
+
 static void url_parse_takes_tls_urls_only(void **state)
 {
   struct cl_url u;
@@ -298,6 +328,7 @@ int main(void)
       cmocka_unit_test(reader_refuses_bad_fragmentation),
       cmocka_unit_test(reader_caps_a_message_across_fragments),
       cmocka_unit_test(reader_reads_close_code_and_reason),
+      cmocka_unit_test(reader_refuses_bad_close_frames),
       cmocka_unit_test(url_parse_takes_tls_urls_only),
       cmocka_unit_test(pin_parse_takes_64_hex_digits),
       cmocka_unit_test(built_offer_reads_back),

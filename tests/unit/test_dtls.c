@@ -111,12 +111,12 @@ static void handshake_and_check(struct rg_dtls_ctx *cctx, const struct rg_cert *
   assert_non_null(t_find(&es, RG_DTLS_EV_FINGERPRINT_VERIFIED));
   conn = t_find(&ec, RG_DTLS_EV_CONNECTED);
   assert_non_null(conn);
-  assert_string_equal(conn->version, "DTLSv1.2");
+  assert_string_equal(conn->version, "DTLS 1.2");
   assert_string_equal(conn->cipher, cipher);
   assert_int_equal(conn->srtp_profile, RG_SRTP_AEAD_AES_256_GCM); /* our default order */
   conn = t_find(&es, RG_DTLS_EV_CONNECTED);
   assert_non_null(conn);
-  assert_string_equal(conn->version, "DTLSv1.2");
+  assert_string_equal(conn->version, "DTLS 1.2");
   assert_int_equal(rg_dtls_next_timeout(c), RG_DTLS_NO_TIMEOUT);
   assert_keys_crosswise(c, s, RG_SRTP_AEAD_AES_256_GCM);
   rg_dtls_free(c);

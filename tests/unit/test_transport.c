@@ -72,7 +72,7 @@ static void connect_and_exchange(int broker_role, int profile, unsigned loss)
     assert_true(h_saw(&h.side[i], RG_TRANSPORT_EV_DTLS_CONNECTED));
     assert_false(h_saw(&h.side[i], RG_TRANSPORT_EV_FINGERPRINT_MISMATCH));
     const struct rg_transport_event *ev = &h.side[i].last[RG_TRANSPORT_EV_DTLS_CONNECTED];
-    assert_string_equal(ev->version, "DTLSv1.2");
+    assert_string_equal(ev->version, "DTLS 1.2");
     assert_true(strlen(ev->cipher) > 0);
     if (profile)
       assert_int_equal(ev->srtp_profile, profile);
