@@ -139,6 +139,7 @@ struct gw_metrics {
   uint64_t ws_refused_unauth; /* upgrades refused: too many unauthenticated sockets */
   uint64_t sessions_expired;  /* sockets closed because their token expired */
   uint64_t events_dropped;
+  uint64_t broker_metrics_fetches; /* round trips to the broker's worker for /metrics */
 };
 
 struct gw {
@@ -146,6 +147,8 @@ struct gw {
   struct lws_context *ctx;
   struct ev_loop *loop; /* libev on epoll: lws's own poll() walks every socket per wake */
   void *foreign_loops[1]; /* what lws is handed: {loop} */
+  struct rg_broker_metrics bm_cache; /* broker counters for /metrics, and when they were fetched */
+  uint64_t bm_cache_us;
   struct rg_broker *broker;
   uint8_t app_key_hash[32];
   struct gw_tokens tokens;

@@ -5,6 +5,10 @@
 #include "gateway/gw_internal.h"
 
 #define GW_METRICS_MAX 8192
+/* /metrics needs no key, and each fetch of the broker's counters is a round
+ * trip through its media worker: anyone could otherwise make the relay
+ * thread stop for every request they send. Figures are at most this old. */
+#define GW_BROKER_METRICS_MAX_AGE_US 250000
 
 int gw_route_health(struct gw *gw, struct lws *wsi, struct gw_http_req *req)
 {
@@ -32,12 +36,21 @@ static void put(struct mbuf *b, const char *name, const char *type, const char *
     b->len += (size_t)n;
 }
 
+/* The broker's counters, fetched at most once per GW_BROKER_METRICS_MAX_AGE_US. */
+static const struct rg_broker_metrics *broker_metrics(struct gw *gw)
+{
+  uint64_t now = gw_now_us();
+  if (gw->broker && (gw->m.broker_metrics_fetches == 0 || now - gw->bm_cache_us >= GW_BROKER_METRICS_MAX_AGE_US)) {
+    rg_broker_get_metrics(gw->broker, &gw->bm_cache);
+    gw->bm_cache_us = now;
+    gw->m.broker_metrics_fetches++;
+  }
+  return &gw->bm_cache;
+}
+
 int gw_route_metrics(struct gw *gw, struct lws *wsi, struct gw_http_req *req)
 {
-  struct rg_broker_metrics bm;
-  memset(&bm, 0, sizeof(bm));
-  if (gw->broker)
-    rg_broker_get_metrics(gw->broker, &bm);
+  struct rg_broker_metrics bm = *broker_metrics(gw);
   struct mbuf b;
   b.len = 0;
   put(&b, "rtcgate_calls_active", "gauge", "Calls the gateway is routing.", NULL, gw->n_calls);
@@ -62,6 +75,9 @@ int gw_route_metrics(struct gw *gw, struct lws *wsi, struct gw_http_req *req)
   put(&b, "rtcgate_dtls_deferred_total", "counter", "DTLS datagrams queued behind media.", NULL, bm.dtls_deferred);
   put(&b, "rtcgate_dtls_defer_dropped_total", "counter", "DTLS datagrams dropped: the queue behind media was full.",
       NULL, bm.dtls_defer_dropped);
+  put(&b, "rtcgate_broker_metrics_fetches_total", "counter",
+      "Times /metrics fetched the broker's counters (at most 4 per second; they may be 250 ms old).", NULL,
+      gw->m.broker_metrics_fetches);
   put(&b, "rtcgate_tokens_issued_total", "counter", "Session tokens issued.", NULL, gw->m.tokens_issued);
   put(&b, "rtcgate_tokens_rejected_total", "counter", "WebSocket authentications refused.", NULL,
       gw->m.tokens_rejected);

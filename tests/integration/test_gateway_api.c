@@ -258,6 +258,38 @@ static void metrics_count_tokens_issued_and_rejected(void **state)
   gwc_resp_free(&r);
 }
 
+static unsigned long long fetches(void)
+{
+  struct gwc_resp r;
+  unsigned long long n;
+  assert_int_equal(gwc_http(srv.port, "GET", "/metrics", NULL, NULL, &r), 0);
+  assert_int_equal(r.status, 200);
+  n = metric(r.body, "rtcgate_broker_metrics_fetches_total");
+  gwc_resp_free(&r);
+  assert_true(n != ~0ull);
+  return n;
+}
+
+/* /metrics needs no key: a stream of requests must not turn into a stream of
+ * round trips through the media worker. Within 250 ms the broker's figures
+ * come from the gateway's copy; after that the next request fetches again. */
+static void metrics_fetch_the_broker_counters_at_most_four_times_a_second(void **state)
+{
+  uint64_t t0;
+  unsigned long long first, last, allowed;
+  (void)state;
+  t0 = gw_now_us();
+  first = fetches();
+  assert_true(first >= 1);
+  for (int i = 0; i < 40; i++)
+    last = fetches();
+  allowed = 1 + (gw_now_us() - t0) / 250000u; /* one per started 250 ms window */
+  assert_true(last - first <= allowed);
+  assert_true(last - first < 40); /* the 40 requests were not each a round trip */
+  usleep(300000);
+  assert_int_equal(fetches(), last + 1); /* stale by then: fetched again */
+}
+
 /* A demo token (or NULL) for user. */
 static const char *demo_token(const char *user, char out[64])
 {
@@ -580,6 +612,7 @@ int main(void)
       cmocka_unit_test(delete_session_needs_key_and_a_live_token),
       cmocka_unit_test(calls_get_needs_key_and_known_call),
       cmocka_unit_test(metrics_count_tokens_issued_and_rejected),
+      cmocka_unit_test(metrics_fetch_the_broker_counters_at_most_four_times_a_second),
       cmocka_unit_test(demo_token_is_issued_to_loopback_with_any_destination),
       cmocka_unit_test(loopback_check_takes_127_8_and_ipv6_loopback_only),
       cmocka_unit_test(static_files_sdk_and_demo_page_are_served),
