@@ -289,11 +289,16 @@ static void *worker(void *arg)
   struct rg_broker *b = arg;
   int failed_errno = 0;
   while (!b->stop) {
+    uint64_t turns = b->sock_turns;
     /* Queued DTLS (broker_defer.c): look at the socket without sleeping. */
     if (rg_loop_run_once(b->loop, rg_broker_defer_pending_(b) ? 0 : RG_LOOP_MAX_WAIT_MS) < 0) {
       failed_errno = errno ? errno : EIO; /* epoll itself failed: nothing sensible is left to do */
       break;
     }
+    /* Level-triggered: had a datagram been waiting, the socket callback would
+     * have run. (A last batch of exactly RG_UDP_BATCH left the flag false.) */
+    if (b->sock_turns == turns)
+      b->sock_drained = true;
     rg_broker_run_deferred_(b);
   }
   /* From here no message is taken: fail the one waiting (if any) and every

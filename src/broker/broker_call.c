@@ -141,6 +141,7 @@ static int leg_init(struct rg_broker *b, struct rg_broker_call *c, int side)
   struct rg_broker_leg *leg = &c->legs[side];
   int rc;
   leg->call = c;
+  leg->id = ++b->next_leg_id;
   leg->side = side;
   rg_timer_init(&leg->t_timer, rg_broker_on_transport_timer_, leg);
   rg_timer_init(&leg->setup_timer, rg_broker_on_setup_timer_, leg);

@@ -34,6 +34,7 @@
  * signature or a key exchange (~0.1-1 ms), a relayed packet ~5 us, so a
  * burst of new calls must not delay the packets of established ones. */
 #define RG_BROKER_DEFER_SLOTS 512        /* DTLS datagrams waiting; more are dropped (peers resend) */
+#define RG_BROKER_DEFER_PER_LEG 8        /* of them from one leg: one peer cannot crowd out the others */
 #define RG_BROKER_DEFER_BUDGET_US 1000   /* DTLS work per turn once the socket is drained */
 #define RG_BROKER_DEFER_MAX_WAIT_US 200000 /* older than this: served even while media keeps coming, */
 #define RG_BROKER_DEFER_FORCED_GAP_US 10000 /* one such datagram per 10 ms at most */
@@ -67,6 +68,8 @@ struct rg_broker_call;
 
 struct rg_broker_leg {
   struct rg_broker_call *call;
+  uint64_t id; /* unique for the broker's life: a queued datagram finds its own leg, not a successor */
+  uint32_t deferred; /* DTLS datagrams of this leg in the queue */
   int side; /* enum rg_leg_side */
   char ufrag[RG_BROKER_UFRAG_LEN + 1];
   char pwd[RG_BROKER_PWD_LEN + 1];
@@ -129,6 +132,7 @@ struct rg_broker_totals {
 
 struct rg_broker_deferred {
   uint64_t queued_us;
+  uint64_t leg_id; /* the leg that owned the source address when it arrived */
   struct rg_addr from;
   size_t len;
   uint8_t data[RG_UDP_SLOT];
@@ -173,15 +177,18 @@ struct rg_broker {
   struct rg_udp_rx_batch *rx;
   struct rg_udp_tx_batch tx;
   struct rg_broker_defer_ring *defer;
-  bool sock_drained; /* the last recvmmsg left the socket empty */
+  bool sock_drained; /* the last look at the socket found it empty */
+  uint64_t sock_turns; /* socket callbacks so far: a loop turn without one found the socket idle */
+  uint64_t next_leg_id;
   uint64_t defer_forced_us; /* when a DTLS datagram last went ahead of waiting media */
   uint8_t poll_buf[RG_BROKER_POLL_BUF];
   struct rg_broker_totals tot;
 };
 
 /* broker_defer.c */
-/* Queues a DTLS datagram behind media (false: the queue is full, counted). */
-bool rg_broker_defer_(struct rg_broker *b, const struct rg_udp_rx *p, uint64_t now_us);
+/* Queues leg's DTLS datagram behind media (false: the queue, or the leg's
+ * share of it, is full; counted). */
+bool rg_broker_defer_(struct rg_broker *b, struct rg_broker_leg *leg, const struct rg_udp_rx *p, uint64_t now_us);
 bool rg_broker_defer_pending_(const struct rg_broker *b);
 /* Runs queued DTLS datagrams: for up to RG_BROKER_DEFER_BUDGET_US once the
  * socket is drained, else only one that waited too long. */

@@ -240,18 +240,19 @@ void rg_broker_on_socket_(void *arg, uint32_t events)
   struct rg_broker *b = arg;
   uint64_t now_us;
   int n = rg_udp_recv_batch(b->fd, b->rx);
+  b->sock_turns++;
+  b->sock_drained = n < RG_UDP_BATCH;
   if (n <= 0)
     return;
   now_us = rg_loop_update_now(b->loop);
-  b->sock_drained = n < RG_UDP_BATCH;
   for (int i = 0; i < n; i++) {
     struct rg_udp_rx *p = &b->rx->pkt[i];
     /* DTLS waits until the socket is drained (broker_defer.c): media first.
      * Only from a leg's address: strangers cannot fill the queue. */
     if (!p->truncated && p->len && rg_demux_classify(p->data, p->len) == RG_DEMUX_DTLS) {
-      const struct rg_broker_leg *leg = rg_broker_leg_by_addr_(b, &p->from);
+      struct rg_broker_leg *leg = rg_broker_leg_by_addr_(b, &p->from);
       if (leg && leg->t)
-        (void)rg_broker_defer_(b, p, now_us);
+        (void)rg_broker_defer_(b, leg, p, now_us);
       else
         b->tot.unrouted++;
       continue;

@@ -313,12 +313,6 @@ static void ws_text_cb(void *arg, const char *text, size_t len)
   cl_signal_on_text(arg, text, len);
 }
 
-/* One receive buffer per thread, not per client: a datagram is handled
- * before read_udp returns, and a buffer shared by every client of a thread
- * stays in cache (4,000 load-generator clients each writing into their own
- * 16 KB was a cache miss per datagram). */
-static _Thread_local uint8_t rx_buf[CL_UDP_BATCH][CL_DGRAM_MAX];
-
 static void read_udp(struct rg_client *c, uint64_t now)
 {
   struct mmsghdr msgs[CL_UDP_BATCH];
@@ -328,8 +322,8 @@ static void read_udp(struct rg_client *c, uint64_t now)
     int n;
     memset(msgs, 0, sizeof msgs);
     for (int i = 0; i < CL_UDP_BATCH; i++) {
-      iov[i].iov_base = rx_buf[i];
-      iov[i].iov_len = sizeof rx_buf[i];
+      iov[i].iov_base = c->rx_buf[i];
+      iov[i].iov_len = sizeof c->rx_buf[i];
       msgs[i].msg_hdr.msg_iov = &iov[i];
       msgs[i].msg_hdr.msg_iovlen = 1;
       msgs[i].msg_hdr.msg_name = &names[i];
@@ -344,7 +338,7 @@ static void read_udp(struct rg_client *c, uint64_t now)
         continue;
       if (rg_udp_addr_from_sockaddr(&from, (struct sockaddr *)&names[i], msgs[i].msg_hdr.msg_namelen) != RG_OK)
         continue;
-      cl_media_on_datagram(c, now, &from, rx_buf[i], msgs[i].msg_len);
+      cl_media_on_datagram(c, now, &from, c->rx_buf[i], msgs[i].msg_len);
     }
     if (n < CL_UDP_BATCH)
       return; /* drained */

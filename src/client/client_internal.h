@@ -271,8 +271,6 @@ struct rg_client {
   int ep, tfd, efd, udp_fd;
   bool shared_ep; /* ep belongs to the caller (load generator) */
   struct rg_addr local;
-  struct rg_addr udp_peer; /* the broker's candidate, while udp_fd is connected to it */
-  bool udp_connected;
   uint64_t armed; /* what the timerfd is set to */
 
   struct cl_ws ws;
@@ -291,6 +289,7 @@ struct rg_client {
   volatile int stop;
 
   struct cl_hist *delay_hist; /* load mode: one-way delays of raw payloads */
+  uint8_t rx_buf[CL_UDP_BATCH][CL_DGRAM_MAX];
 };
 
 /* client_core.c */
@@ -315,9 +314,6 @@ int cl_call_reject(struct rg_client *c, const char *id, const char *reason);
 void cl_call_end(struct rg_client *c, const char *reason, bool local, bool send_hangup);
 
 /* client_media.c */
-/* Sends a datagram of the call: send() when dest is the connected peer,
- * sendto() otherwise. */
-void cl_udp_send(struct rg_client *c, const uint8_t *buf, size_t len, const struct rg_addr *dest);
 int cl_media_start(struct rg_client *c, const struct cl_remote_media *rm, int codec, uint8_t pt, int dtls_role,
                    uint64_t now, char *err, size_t err_cap);
 void cl_media_stop(struct rg_client *c, uint64_t now);

@@ -63,6 +63,10 @@ static inline void ld_store(int *p, int v)
   __atomic_store_n(p, v, __ATOMIC_RELEASE);
 }
 
+/* Worker i's calls when `calls` are spread over np workers (1 <= np <=
+ * calls): [*first, *first + *n), every worker at least one, shares differing
+ * by at most one. */
+void cl_load_share(uint32_t calls, uint32_t np, uint32_t i, uint32_t *first, uint32_t *n);
 /* utime + stime of a process in seconds, or -1. */
 double cl_load_proc_cpu_s(int pid);
 /* Advances the run when every worker has reached the phase the next step

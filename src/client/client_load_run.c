@@ -44,6 +44,13 @@ double cl_load_proc_cpu_s(int pid)
   return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }
 
+void cl_load_share(uint32_t calls, uint32_t np, uint32_t i, uint32_t *first, uint32_t *n)
+{
+  uint64_t a = (uint64_t)i * calls / np, b = (uint64_t)(i + 1) * calls / np;
+  *first = (uint32_t)a;
+  *n = (uint32_t)(b - a);
+}
+
 static bool all_at(const struct ld_share *sh, int phase, int *failed)
 {
   bool all = true;
@@ -243,7 +250,6 @@ int rg_client_load_run(const struct rg_client_load_config *cfg, struct rg_client
              (unsigned)cfg->calls, (unsigned)np, (unsigned)LD_PROCS_MAX);
     return RG_ERR_TOO_LARGE;
   }
-  per = (cfg->calls + np - 1) / np; /* even shares */
   sh_size = sizeof *sh + (size_t)cfg->calls * sizeof sh->setup_us[0];
   sh = mmap(NULL, sh_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   if (sh == MAP_FAILED) {
@@ -264,7 +270,8 @@ int rg_client_load_run(const struct rg_client_load_config *cfg, struct rg_client
     fflush(stdout);
     fflush(stderr);
     for (uint32_t i = 0; i < np; i++) {
-      uint32_t first = i * per, n = first + per <= cfg->calls ? per : cfg->calls - first;
+      uint32_t first, n;
+      cl_load_share(cfg->calls, np, i, &first, &n); /* no larger than per: np >= calls / per */
       pid_t pid = fork();
       if (pid == 0) {
         (void)prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive the run */

@@ -55,12 +55,6 @@ int cl_media_start(struct rg_client *c, const struct cl_remote_media *rm, int co
     snprintf(err, err_cap, "cannot start the transport: %s", rg_strerror(rc));
     return rc;
   }
-  /* The call talks to the broker's one candidate only: connected, the kernel
-   * drops anyone else's datagrams and skips a route lookup per send. */
-  if (rg_udp_connect(c->udp_fd, &rm->cand) == RG_OK) {
-    c->udp_peer = rm->cand;
-    c->udp_connected = true;
-  }
   cl_rand(&seq0, sizeof seq0);
   cl_rand(&ts0, sizeof ts0);
   rg_rtp_tx_init(&k->tx, k->ssrc, pt, k->ops->clock_rate, seq0, ts0);
@@ -85,14 +79,6 @@ int cl_media_start(struct rg_client *c, const struct cl_remote_media *rm, int co
   return RG_OK;
 }
 
-void cl_udp_send(struct rg_client *c, const uint8_t *buf, size_t len, const struct rg_addr *dest)
-{
-  if (c->udp_connected && rg_addr_equal(dest, &c->udp_peer))
-    (void)rg_udp_send(c->udp_fd, buf, len);
-  else
-    (void)rg_udp_sendto(c->udp_fd, buf, len, dest);
-}
-
 void cl_media_stop(struct rg_client *c, uint64_t now)
 {
   struct cl_call *k = &c->call;
@@ -106,14 +92,10 @@ void cl_media_stop(struct rg_client *c, uint64_t now)
         if (rg_transport_poll(k->t, &out, buf, sizeof buf) != RG_OK || out.kind == RG_TRANSPORT_OUT_NONE)
           break;
         if (out.kind == RG_TRANSPORT_OUT_TRANSMIT)
-          cl_udp_send(c, buf, out.len, &out.dest);
+          (void)rg_udp_sendto(c->udp_fd, buf, out.len, &out.dest);
       }
     rg_transport_free(k->t);
     k->t = NULL;
-  }
-  if (c->udp_connected) { /* the next call may have another broker address */
-    (void)rg_udp_connect(c->udp_fd, NULL);
-    c->udp_connected = false;
   }
   if (k->codec) {
     rg_codec_free(k->codec);
@@ -197,7 +179,7 @@ void cl_media_drain(struct rg_client *c, uint64_t now)
         out.kind == RG_TRANSPORT_OUT_NONE)
       return;
     if (out.kind == RG_TRANSPORT_OUT_TRANSMIT)
-      cl_udp_send(c, buf, out.len, &out.dest);
+      (void)rg_udp_sendto(c->udp_fd, buf, out.len, &out.dest);
     else
       on_transport_event(c, &out.ev, now);
   }

@@ -165,7 +165,9 @@ static void print_banner(struct gw *gw)
 }
 
 /* One turn of the loop: waits for a socket, a timer (the 100 ms tick at the
- * latest) or a signal (no SA_RESTART: epoll_wait returns with EINTR). */
+ * latest) or a signal: epoll_wait returns EINTR and libev ends the turn. A
+ * signal that lands between the flag check and epoll_wait is seen at the
+ * next wake-up, within the 100 ms tick. */
 static void service_once(struct gw *gw)
 {
   ev_run(gw->loop, EVRUN_ONCE);
@@ -217,7 +219,7 @@ int rg_gw_run(const struct rg_gw_config *cfg)
   pthread_mutex_unlock(&gw->ev_lock);
   struct sigaction sa;
   memset(&sa, 0, sizeof(sa));
-  sa.sa_handler = on_signal; /* no SA_RESTART: poll() returns at once with EINTR */
+  sa.sa_handler = on_signal; /* epoll_wait is never restarted: it returns EINTR */
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, NULL);
   sigaction(SIGTERM, &sa, NULL);

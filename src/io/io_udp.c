@@ -101,26 +101,6 @@ int rg_udp_sendto(int fd, const uint8_t *data, size_t len, const struct rg_addr 
   return RG_OK;
 }
 
-int rg_udp_connect(int fd, const struct rg_addr *peer)
-{
-  struct sockaddr_storage ss;
-  socklen_t sl = sizeof(struct sockaddr);
-  memset(&ss, 0, sizeof ss);
-  ss.ss_family = AF_UNSPEC; /* connect(AF_UNSPEC) undoes an earlier connect */
-  if (peer && rg_udp_addr_to_sockaddr(peer, &ss, &sl) < 0)
-    return RG_ERR_INVAL;
-  if (connect(fd, (struct sockaddr *)&ss, sl) < 0)
-    return RG_ERR_STATE;
-  return RG_OK;
-}
-
-int rg_udp_send(int fd, const uint8_t *data, size_t len)
-{
-  if (send(fd, data, len, 0) < 0)
-    return errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS ? RG_ERR_AGAIN : RG_ERR_STATE;
-  return RG_OK;
-}
-
 void rg_udp_rx_batch_init(struct rg_udp_rx_batch *b)
 {
   memset(b, 0, sizeof *b - sizeof b->slots);

@@ -37,11 +37,6 @@ int rg_udp_bind(const struct rg_addr *local, int *fd_out, struct rg_addr *bound)
 /* One datagram; returns RG_OK, RG_ERR_AGAIN when the socket buffer is full
  * (the datagram is lost, as on the wire), or RG_ERR_STATE for other errors. */
 int rg_udp_sendto(int fd, const uint8_t *data, size_t len, const struct rg_addr *to);
-/* connect()s fd to peer: the kernel then drops datagrams from anyone else and
- * sends without a route lookup per datagram. peer NULL dissolves it. */
-int rg_udp_connect(int fd, const struct rg_addr *peer);
-/* send() on a connected socket: same results as rg_udp_sendto. */
-int rg_udp_send(int fd, const uint8_t *data, size_t len);
 
 struct rg_udp_rx {
   uint8_t *data; /* into the batch's slot; RG_UDP_SLOT bytes of room */

@@ -244,33 +244,136 @@ static void dtls_from_a_stranger_is_not_queued(void **state)
   fx_stop(&f);
 }
 
-/* The queue behind media holds RG_BROKER_DEFER_SLOTS datagrams, counts what
- * it refuses past that, and hands every queued one to the router once the
- * socket is drained (white box: the worker is not started, so nothing else
- * runs the queue). */
-static void dtls_queue_is_bounded_and_counts_what_it_refuses(void **state)
-{
+/* White box for the queue behind media (broker_defer.c): the worker is not
+ * started, so nothing but the test runs the queue. Legs are stand-ins (zeroed,
+ * an id, an address in the broker's index, no transport): a datagram handed
+ * back to its leg takes that leg's count down; one whose leg is gone is
+ * counted unrouted instead. */
+#define WB_LEGS (RG_BROKER_DEFER_SLOTS / RG_BROKER_DEFER_PER_LEG + 1)
+
+struct wb {
   struct rg_broker *b;
+  struct rg_broker_leg *legs; /* WB_LEGS stand-ins, leg i at 127.0.0.1:(1000 + i) */
+  uint8_t rec[100];
+};
+
+static void wb_start(struct wb *w)
+{
   struct rg_broker_config cfg = {.media_ip = "127.0.0.1", .setup_timeout_ms = 10000, .max_calls = 4,
                                  .now_unix = TC_NOW_UNIX};
+  memset(w, 0, sizeof *w);
+  w->rec[0] = 22; /* a DTLS record header: content type 22, version 1.2 */
+  w->rec[1] = 0xfe;
+  w->rec[2] = 0xfd;
+  assert_int_equal(rg_broker_new(&w->b, &cfg, NULL, NULL), RG_OK);
+  w->legs = calloc(WB_LEGS, sizeof *w->legs);
+  assert_non_null(w->legs);
+  for (int i = 0; i < WB_LEGS; i++) {
+    struct rg_addr a = {.family = RG_AF_INET4, .ip = {127, 0, 0, 1}, .port = (uint16_t)(1000 + i)};
+    w->legs[i].id = 1000u + (uint64_t)i;
+    rg_broker_leg_add_addr_(w->b, &w->legs[i], &a);
+  }
+}
+
+static bool wb_defer(struct wb *w, int leg, uint64_t now_us)
+{
+  struct rg_udp_rx p = {.data = w->rec, .len = sizeof w->rec,
+                        .from = {.family = RG_AF_INET4, .ip = {127, 0, 0, 1}, .port = (uint16_t)(1000 + leg)}};
+  return rg_broker_defer_(w->b, &w->legs[leg], &p, now_us);
+}
+
+static void wb_stop(struct wb *w)
+{
+  rg_broker_free(w->b); /* the index lives in the broker; the stand-ins after it */
+  free(w->legs);
+}
+
+/* RG_BROKER_DEFER_PER_LEG per leg, RG_BROKER_DEFER_SLOTS in all, refusals
+ * counted; once the socket is drained every queued datagram goes back to the
+ * leg it came for. */
+static void dtls_queue_is_bounded_per_leg_and_in_all(void **state)
+{
+  struct wb w;
   struct rg_broker_metrics m;
-  uint8_t rec[100] = {22, 0xfe, 0xfd};
-  struct rg_udp_rx p = {.data = rec, .len = sizeof rec, .from = {.family = RG_AF_INET4, .ip = {127, 0, 0, 1}, .port = 9}};
-  int turns = 0;
+  int turns = 0, queued = 0;
   (void)state;
-  assert_int_equal(rg_broker_new(&b, &cfg, NULL, NULL), RG_OK);
-  for (int i = 0; i < RG_BROKER_DEFER_SLOTS + 10; i++)
-    assert_true(rg_broker_defer_(b, &p, 0) == (i < RG_BROKER_DEFER_SLOTS));
-  rg_broker_get_metrics(b, &m);
+  wb_start(&w);
+  for (int i = 0; i < RG_BROKER_DEFER_PER_LEG; i++)
+    assert_true(wb_defer(&w, 0, 0));
+  assert_false(wb_defer(&w, 0, 0)); /* one peer cannot crowd out the others */
+  queued = RG_BROKER_DEFER_PER_LEG;
+  for (int leg = 1; queued < RG_BROKER_DEFER_SLOTS; leg++)
+    for (int i = 0; i < RG_BROKER_DEFER_PER_LEG && queued < RG_BROKER_DEFER_SLOTS; i++, queued++)
+      assert_true(wb_defer(&w, leg, 0));
+  assert_false(wb_defer(&w, WB_LEGS - 1, 0)); /* full */
+  rg_broker_get_metrics(w.b, &m);
   assert_int_equal(m.dtls_deferred, RG_BROKER_DEFER_SLOTS);
-  assert_int_equal(m.dtls_defer_dropped, 10);
-  assert_int_equal(m.datagrams_unrouted, 0);
-  while (rg_broker_defer_pending_(b) && turns++ < RG_BROKER_DEFER_SLOTS)
-    rg_broker_run_deferred_(b);
-  assert_false(rg_broker_defer_pending_(b));
-  rg_broker_get_metrics(b, &m);
-  assert_int_equal(m.datagrams_unrouted, RG_BROKER_DEFER_SLOTS); /* no leg owns 127.0.0.1:9 */
-  rg_broker_free(b);
+  assert_int_equal(m.dtls_defer_dropped, 2);
+  w.b->sock_drained = true;
+  while (rg_broker_defer_pending_(w.b) && turns++ < RG_BROKER_DEFER_SLOTS)
+    rg_broker_run_deferred_(w.b);
+  assert_false(rg_broker_defer_pending_(w.b));
+  for (int i = 0; i < WB_LEGS; i++)
+    assert_int_equal(w.legs[i].deferred, 0); /* each went back to its own leg */
+  wb_stop(&w);
+}
+
+/* A datagram queued for a leg that is gone, its address now another leg's,
+ * is dropped and counted, not fed to the newcomer. */
+static void queued_dtls_never_reaches_a_successor_leg(void **state)
+{
+  struct wb w;
+  struct rg_broker_metrics m0, m;
+  (void)state;
+  wb_start(&w);
+  assert_true(wb_defer(&w, 3, 0));
+  assert_true(wb_defer(&w, 3, 0));
+  w.legs[3].id = 77; /* the leg ended; a new one took 127.0.0.1:1003 */
+  rg_broker_get_metrics(w.b, &m0);
+  w.b->sock_drained = true;
+  rg_broker_run_deferred_(w.b);
+  assert_false(rg_broker_defer_pending_(w.b));
+  rg_broker_get_metrics(w.b, &m);
+  assert_int_equal(m.datagrams_unrouted, m0.datagrams_unrouted + 2);
+  assert_int_equal(w.legs[3].deferred, 2); /* never handed to the newcomer */
+  wb_stop(&w);
+}
+
+/* While media keeps the socket busy, a queued datagram waits; once it has
+ * waited RG_BROKER_DEFER_MAX_WAIT_US one goes ahead per
+ * RG_BROKER_DEFER_FORCED_GAP_US, no more; a drained socket lets the rest run. */
+static void under_overload_dtls_goes_ahead_of_media_once_per_gap(void **state)
+{
+  struct wb w;
+  uint64_t now;
+  (void)state;
+  wb_start(&w);
+  now = rg_io_now_us();
+  assert_true(wb_defer(&w, 0, now)); /* fresh: must wait */
+  w.b->sock_drained = false;
+  rg_broker_run_deferred_(w.b);
+  assert_int_equal(w.legs[0].deferred, 1);
+  wb_stop(&w);
+
+  wb_start(&w);
+  for (int i = 0; i < 3; i++)
+    assert_true(wb_defer(&w, 0, 0)); /* queued at t=0: waited long */
+  w.b->sock_drained = false;
+  w.b->defer_forced_us = rg_io_now_us() - RG_BROKER_DEFER_FORCED_GAP_US;
+  rg_broker_run_deferred_(w.b);
+  assert_int_equal(w.legs[0].deferred, 2); /* one went ahead */
+  rg_broker_run_deferred_(w.b);
+  /* not a second within the gap (checked only if this thread was not held up
+   * past the gap between the two calls, which would make a second one right) */
+  if (rg_io_now_us() - w.b->defer_forced_us < RG_BROKER_DEFER_FORCED_GAP_US)
+    assert_int_equal(w.legs[0].deferred, 2);
+  usleep(RG_BROKER_DEFER_FORCED_GAP_US + 2000);
+  rg_broker_run_deferred_(w.b);
+  assert_true(w.legs[0].deferred <= 1);
+  w.b->sock_drained = true;
+  rg_broker_run_deferred_(w.b);
+  assert_int_equal(w.legs[0].deferred, 0);
+  wb_stop(&w);
 }
 
 static bool callee_got_good_audio(void *arg)
@@ -712,7 +815,9 @@ int main(void)
       cmocka_unit_test(bad_sdp_and_bad_requests_are_refused_with_a_reason),
       cmocka_unit_test(calls_fail_fast_once_the_worker_has_died),
       cmocka_unit_test(dtls_from_a_stranger_is_not_queued),
-      cmocka_unit_test(dtls_queue_is_bounded_and_counts_what_it_refuses),
+      cmocka_unit_test(dtls_queue_is_bounded_per_leg_and_in_all),
+      cmocka_unit_test(queued_dtls_never_reaches_a_successor_leg),
+      cmocka_unit_test(under_overload_dtls_goes_ahead_of_media_once_per_gap),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
