@@ -314,6 +314,9 @@ int cl_call_reject(struct rg_client *c, const char *id, const char *reason);
 void cl_call_end(struct rg_client *c, const char *reason, bool local, bool send_hangup);
 
 /* client_media.c */
+/* The application's error event for a call whose media cannot be set up
+ * (reason "media_failed"); ending the call is the caller's business. */
+void cl_report_media_failed(struct rg_client *c, const char *message);
 int cl_media_start(struct rg_client *c, const struct cl_remote_media *rm, int codec, uint8_t pt, int dtls_role,
                    uint64_t now, char *err, size_t err_cap);
 void cl_media_stop(struct rg_client *c, uint64_t now);

@@ -133,7 +133,7 @@ static void on_secured(struct rg_client *c, const struct rg_transport_event *e, 
   cl_emit(c, &ev);
 }
 
-static void media_failed(struct rg_client *c, const char *message)
+void cl_report_media_failed(struct rg_client *c, const char *message)
 {
   struct rg_client_event ev;
   memset(&ev, 0, sizeof ev);
@@ -142,6 +142,11 @@ static void media_failed(struct rg_client *c, const char *message)
   ev.reason = "media_failed";
   ev.message = message;
   cl_emit(c, &ev);
+}
+
+static void media_failed(struct rg_client *c, const char *message)
+{
+  cl_report_media_failed(c, message);
   cl_call_end(c, "media_failed", true, true);
 }
 

@@ -107,17 +107,6 @@ static int dtls_role_for(int remote_setup)
   return remote_setup == RG_SDP_SETUP_ACTIVE ? RG_DTLS_SERVER : RG_DTLS_CLIENT;
 }
 
-static void call_failed(struct rg_client *c, const char *message)
-{
-  struct rg_client_event ev;
-  memset(&ev, 0, sizeof ev);
-  ev.type = RG_CLIENT_EV_ERROR;
-  ev.call_id = c->call.id;
-  ev.reason = "media_failed";
-  ev.message = message;
-  cl_emit(c, &ev);
-}
-
 int cl_call_answer(struct rg_client *c, const char *id, uint64_t now)
 {
   struct cl_remote_media rm;
@@ -157,7 +146,7 @@ int cl_call_answer(struct rg_client *c, const char *id, uint64_t now)
     free(answer);
   }
   if (rc != RG_OK) {
-    call_failed(c, err);
+    cl_report_media_failed(c, err);
     (void)cl_send_json(c, json_pack("{s:s,s:s,s:s}", "type", "reject", "call_id", id, "reason", "media_failed"));
     cl_call_end(c, "media_failed", true, false);
     return rc;
@@ -263,7 +252,7 @@ static void on_answer(struct rg_client *c, json_t *j, uint64_t now)
   if (rc == RG_OK)
     rc = cl_media_start(c, &rm, rm.codecs[0], rm.pts[0], dtls_role_for(rm.setup), now, err, sizeof err);
   if (rc != RG_OK) {
-    call_failed(c, err);
+    cl_report_media_failed(c, err);
     cl_call_end(c, "media_failed", true, true);
     return;
   }
