@@ -60,7 +60,11 @@ static void run_one(struct rg_broker *b, uint64_t now_us)
     return;
   }
   leg->deferred--;
-  rg_broker_handle_datagram_(b, &p, now_us);
+  if (!leg->t) { /* a leg in the address index has a transport; never trust it */
+    b->tot.unrouted++;
+    return;
+  }
+  rg_broker_leg_datagram_(b, leg, &p, RG_DEMUX_DTLS, now_us);
 }
 
 void rg_broker_run_deferred_(struct rg_broker *b)

@@ -17,6 +17,7 @@
 #include "broker/broker.h"
 #include "io/io_loop.h"
 #include "io/io_udp.h"
+#include "rtcgate/demux.h"
 #include "rtcgate/fingerprint.h"
 #include "rtcgate/sdp.h"
 #include "rtcgate/transport.h"
@@ -213,8 +214,10 @@ int rg_broker_sdp_rewrite_(struct rg_broker *b, struct rg_sdp *s, const struct r
 
 /* broker_relay.c */
 void rg_broker_on_socket_(void *arg, uint32_t events);
-/* Routes one datagram to its leg and handles it (relay, or drain the leg). */
-void rg_broker_handle_datagram_(struct rg_broker *b, struct rg_udp_rx *p, uint64_t now_us);
+/* Hands a routed datagram of kind to leg's transport: relays media, drains
+ * the leg's outputs after anything else. */
+void rg_broker_leg_datagram_(struct rg_broker *b, struct rg_broker_leg *leg, struct rg_udp_rx *p,
+                             enum rg_demux_kind kind, uint64_t now_us);
 void rg_broker_drain_leg_(struct rg_broker *b, struct rg_broker_leg *leg, uint64_t now_us);
 void rg_broker_on_transport_timer_(void *arg, struct rg_timer *t, uint64_t now_us);
 void rg_broker_on_setup_timer_(void *arg, struct rg_timer *t, uint64_t now_us);

@@ -198,27 +198,28 @@ static void relay(struct rg_broker *b, struct rg_broker_leg *from, struct rg_tra
   b->tot.bytes_relayed += (uint64_t)n;
 }
 
-void rg_broker_handle_datagram_(struct rg_broker *b, struct rg_udp_rx *p, uint64_t now_us)
+/* The leg a datagram of kind belongs to: STUN by the USERNAME's first part,
+ * everything else by source address (NULL: counted unrouted). */
+static struct rg_broker_leg *route(struct rg_broker *b, const struct rg_udp_rx *p, enum rg_demux_kind kind)
 {
   struct rg_broker_leg *leg = NULL;
-  struct rg_transport_media media;
-  enum rg_demux_kind kind;
-  bool stun, had_username = false;
-  int r;
-  if (p->truncated || p->len == 0) {
-    b->tot.unrouted++;
-    return;
-  }
-  kind = rg_demux_classify(p->data, p->len); /* RFC 7983, in its one place */
-  stun = kind == RG_DEMUX_STUN;
-  if (stun)
+  bool had_username = false;
+  if (kind == RG_DEMUX_STUN)
     leg = leg_by_username(b, p->data, p->len, &had_username);
   if (!leg && !had_username)
     leg = rg_broker_leg_by_addr_(b, &p->from);
   if (!leg || !leg->t) {
     b->tot.unrouted++;
-    return;
+    return NULL;
   }
+  return leg;
+}
+
+void rg_broker_leg_datagram_(struct rg_broker *b, struct rg_broker_leg *leg, struct rg_udp_rx *p,
+                             enum rg_demux_kind kind, uint64_t now_us)
+{
+  struct rg_transport_media media;
+  int r;
   leg->packets_in++;
   leg->bytes_in += p->len;
   r = rg_transport_handle_datagram(leg->t, now_us, &p->from, p->data, p->len, &media);
@@ -230,7 +231,7 @@ void rg_broker_handle_datagram_(struct rg_broker *b, struct rg_udp_rx *p, uint64
     return;
   /* Learn the address only when the transport says it passed an
    * authenticated check: a Binding indication (no integrity) also returns 0. */
-  if (stun && r == 0 && rg_transport_address_validated(leg->t, &p->from))
+  if (kind == RG_DEMUX_STUN && r == 0 && rg_transport_address_validated(leg->t, &p->from))
     rg_broker_leg_add_addr_(b, leg, &p->from);
   rg_broker_drain_leg_(b, leg, now_us);
 }
@@ -247,17 +248,22 @@ void rg_broker_on_socket_(void *arg, uint32_t events)
   now_us = rg_loop_update_now(b->loop);
   for (int i = 0; i < n; i++) {
     struct rg_udp_rx *p = &b->rx->pkt[i];
-    /* DTLS waits until the socket is drained (broker_defer.c): media first.
-     * Only from a leg's address: strangers cannot fill the queue. */
-    if (!p->truncated && p->len && rg_demux_classify(p->data, p->len) == RG_DEMUX_DTLS) {
-      struct rg_broker_leg *leg = rg_broker_leg_by_addr_(b, &p->from);
-      if (leg && leg->t)
-        (void)rg_broker_defer_(b, leg, p, now_us);
-      else
-        b->tot.unrouted++;
+    struct rg_broker_leg *leg;
+    enum rg_demux_kind kind;
+    if (p->truncated || p->len == 0) {
+      b->tot.unrouted++;
       continue;
     }
-    rg_broker_handle_datagram_(b, p, now_us);
+    kind = rg_demux_classify(p->data, p->len); /* RFC 7983, in its one place */
+    leg = route(b, p, kind);
+    if (!leg)
+      continue;
+    /* DTLS waits until the socket is drained (broker_defer.c): media first.
+     * Only a leg's DTLS: strangers cannot fill the queue. */
+    if (kind == RG_DEMUX_DTLS)
+      (void)rg_broker_defer_(b, leg, p, now_us);
+    else
+      rg_broker_leg_datagram_(b, leg, p, kind, now_us);
   }
   /* The batch points into rx slots: flush before the next recvmmsg reuses them. */
   if (b->tx.n)

@@ -133,16 +133,6 @@ static void on_event(void *user, const struct rg_client_event *ev)
   }
 }
 
-static uint64_t total_received(struct ld *l)
-{
-  uint64_t n = 0;
-  for (uint32_t i = 0; i < l->n; i++)
-    for (int k = 0; k < 2; k++)
-      if (l->pairs[i].s[k].c)
-        n += l->pairs[i].s[k].c->call.rtp_received;
-  return n;
-}
-
 static struct ld_side *side_of(struct rg_client *c)
 {
   return c->cfg.user;
@@ -335,30 +325,38 @@ static void start_calls(struct ld *l, uint64_t *next_scan)
             (unsigned)l->me->calls_up, (unsigned)l->me->calls_failed, (double)(rg_client_now_us() - t0) / 1e6);
 }
 
-/* Sums over the worker's legs: received, and lost as RFC 3550 A.3 counts it
- * (expected - received from the first packet that arrived: packets sent
- * while the other leg was still handshaking were never relayable and are
+/* Sums over the worker's legs: sent, received, and lost as RFC 3550 A.3
+ * counts it (expected - received from the first packet that arrived: packets
+ * sent while the other leg was still handshaking were never relayable and are
  * not loss). */
-static void sum_rx(struct ld *l, uint64_t *sent, uint64_t *received, uint64_t *lost)
+struct ld_counts {
+  uint64_t sent, received, lost;
+};
+
+static struct ld_counts sum_rx(struct ld *l)
 {
-  *sent = *received = *lost = 0;
+  struct ld_counts n = {0, 0, 0};
   for (uint32_t i = 0; i < l->n; i++)
     for (int k = 0; k < 2; k++) {
       struct rg_client_stats st;
       rg_client_get_stats(l->pairs[i].s[k].c, &st);
-      *sent += st.packets_sent;
-      *received += st.packets_received;
-      *lost += st.packets_lost > 0 ? (uint64_t)st.packets_lost : 0;
+      n.sent += st.packets_sent;
+      n.received += st.packets_received;
+      n.lost += st.packets_lost > 0 ? (uint64_t)st.packets_lost : 0;
     }
+  return n;
 }
 
-/* Whole calls, and the window alone: rx0/lost0 were taken when it opened. */
-static void count(struct ld *l, uint64_t rx0, uint64_t lost0)
+/* Whole calls, and the packets sent from the window's start (at0) on. */
+static void count(struct ld *l, struct ld_counts at0)
 {
   struct ld_worker_share *me = l->me;
-  sum_rx(l, &me->sent, &me->received, &me->lost);
-  me->w_received = me->received - rx0;
-  me->w_lost = me->lost > lost0 ? me->lost - lost0 : 0;
+  struct ld_counts n = sum_rx(l);
+  me->sent = n.sent;
+  me->received = n.received;
+  me->lost = n.lost;
+  me->w_received = n.received - at0.received;
+  me->w_lost = n.lost > at0.lost ? n.lost - at0.lost : 0;
 }
 
 /* One worker's whole run over its calls; the counts land in its share. */
@@ -367,7 +365,7 @@ static int worker_run(struct ld *l)
   const struct rg_client_load_config *cfg = l->cfg;
   struct ld_worker_share *me = l->me;
   uint64_t next_scan = 0, t0;
-  uint64_t sent0, rx0, lost0;
+  struct ld_counts at0;
   double self0, self1;
   int rc;
   l->ep = -1;
@@ -395,20 +393,19 @@ static int worker_run(struct ld *l)
   if ((rc = wait_go(l, &next_scan, LD_GO_WINDOW)) != RG_OK)
     goto done;
   memset(l->hist, 0, sizeof *l->hist);
-  sum_rx(l, &sent0, &rx0, &lost0);
-  (void)sent0;
+  at0 = sum_rx(l);
   self0 = cl_load_proc_cpu_s(getpid());
   if ((rc = wait_go(l, &next_scan, LD_GO_END_WINDOW)) != RG_OK)
     goto done;
   self1 = cl_load_proc_cpu_s(getpid());
-  me->window_rx = total_received(l) - rx0; /* up to the window's end */
+  me->window_rx = sum_rx(l).received - at0.received; /* up to the window's end */
   me->cpu_s = self0 >= 0 && self1 >= 0 ? self1 - self0 : -1;
   /* Pause every sender, let the last packets arrive, then count. */
   for (uint32_t i = 0; i < l->n; i++)
     for (int k = 0; k < 2; k++)
       l->pairs[i].s[k].c->call.next_send = UINT64_MAX;
   pump_for(l, &next_scan, LD_DRAIN_US);
-  count(l, rx0, lost0);
+  count(l, at0);
   ld_store(&me->phase, LD_PH_REPORTED);
   if ((rc = wait_go(l, &next_scan, LD_GO_HANGUP)) != RG_OK)
     goto done;

@@ -49,13 +49,23 @@ void gw_events_push(void *arg, const struct rg_broker_event *ev)
     free(n);
 }
 
-void gw_events_drain(struct gw *gw)
+/* Takes the whole queue under the lock; accept false also refuses later events. */
+static struct gw_event_node *take_all(struct gw *gw, bool accept)
 {
+  struct gw_event_node *n;
   pthread_mutex_lock(&gw->ev_lock);
-  struct gw_event_node *n = gw->ev_head;
+  if (!accept)
+    gw->ev_accept = false;
+  n = gw->ev_head;
   gw->ev_head = gw->ev_tail = NULL;
   gw->ev_count = 0;
   pthread_mutex_unlock(&gw->ev_lock);
+  return n;
+}
+
+void gw_events_drain(struct gw *gw)
+{
+  struct gw_event_node *n = take_all(gw, true);
   while (n) {
     struct gw_event_node *next = n->next;
     gw_call_on_event(gw, &n->ev);
@@ -67,12 +77,7 @@ void gw_events_drain(struct gw *gw)
 /* After this no event is queued and the context is no longer woken. */
 void gw_events_close(struct gw *gw)
 {
-  pthread_mutex_lock(&gw->ev_lock);
-  gw->ev_accept = false;
-  struct gw_event_node *n = gw->ev_head;
-  gw->ev_head = gw->ev_tail = NULL;
-  gw->ev_count = 0;
-  pthread_mutex_unlock(&gw->ev_lock);
+  struct gw_event_node *n = take_all(gw, false);
   while (n) {
     struct gw_event_node *next = n->next;
     free(n);
