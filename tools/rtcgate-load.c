@@ -4,7 +4,7 @@
  *
  *   rtcgate-load --server wss://127.0.0.1:8443 --app-key K --calls N [--rate CALLS/S]
  *                [--pps 50] [--payload 160] [--duration S] [--broker-pid PID] [--procs N]
- *                [--ca FILE | --pin SHA256 | --insecure] [--verbose]
+ *                [--udp auto|shared|per-user] [--ca FILE | --pin SHA256 | --insecure] [--verbose]
  *
  * The app key may also come from $RTCGATE_APP_KEY. The last line is one
  * machine-readable summary: "rtcgate-load: calls_up=... loss_pct=...".
@@ -21,7 +21,7 @@ static void usage(FILE *f)
 {
   fprintf(f, "usage: rtcgate-load --server wss://HOST:PORT --app-key K --calls N [--rate CALLS/S]\n"
              "         [--pps 50] [--payload 160] [--duration S] [--broker-pid PID] [--procs N]\n"
-             "         [--ca FILE | --pin SHA256 | --insecure] [--verbose]\n");
+             "         [--udp auto|shared|per-user] [--ca FILE | --pin SHA256 | --insecure] [--verbose]\n");
 }
 
 int main(int argc, char **argv)
@@ -62,7 +62,18 @@ int main(int argc, char **argv)
       cfg.broker_pid = atoi(v);
     else if (!strcmp(o, "--procs"))
       cfg.procs = (uint32_t)strtoul(v, NULL, 10);
-    else if (!strcmp(o, "--ca")) {
+    else if (!strcmp(o, "--udp")) {
+      if (!strcmp(v, "auto"))
+        cfg.udp = RG_CLIENT_LOAD_UDP_AUTO;
+      else if (!strcmp(v, "shared"))
+        cfg.udp = RG_CLIENT_LOAD_UDP_SHARED;
+      else if (!strcmp(v, "per-user"))
+        cfg.udp = RG_CLIENT_LOAD_UDP_PER_USER;
+      else {
+        fprintf(stderr, "rtcgate-load: --udp is auto, shared or per-user\n");
+        return 2;
+      }
+    } else if (!strcmp(o, "--ca")) {
       cfg.tls.verify = RG_CLIENT_VERIFY_CA_FILE;
       cfg.tls.ca_file = v;
     } else if (!strcmp(o, "--pin")) {
@@ -99,18 +110,23 @@ int main(int argc, char **argv)
   printf("setup time:   p50 %.1f ms, p99 %.1f ms\n", r.setup_p50_ms, r.setup_p99_ms);
   printf("packets:      %llu sent, %llu received, %llu lost (%.3f %%)\n", (unsigned long long)r.packets_sent,
          (unsigned long long)r.packets_received, (unsigned long long)r.packets_lost, r.loss_pct);
-  printf("steady state: %llu received, %llu lost (%.3f %%) once every call was up\n",
-         (unsigned long long)r.window_received, (unsigned long long)r.window_lost, r.window_loss_pct);
+  printf("steady state: %llu received, %llu lost (%.3f %%) once every call was up\n"
+         "              (meanwhile the load generator's own full sockets dropped %llu: it fell behind)\n",
+         (unsigned long long)r.window_received, (unsigned long long)r.window_lost, r.window_loss_pct,
+         (unsigned long long)r.window_load_overflows);
   printf("one-way delay: p50 %.3f ms, p99 %.3f ms\n", r.delay_p50_ms, r.delay_p99_ms);
+  printf("load generator: %.2f s CPU over %.1f s, media on %s\n", r.load_cpu_s, r.measure_s,
+         r.udp_shared ? "one shared UDP socket per worker" : "a UDP socket per user");
   if (r.broker_cpu_s >= 0)
     printf("broker CPU:   %.2f s over %.1f s for %llu relayed packets: %.4f s per 1,000 packets\n", r.broker_cpu_s,
            r.measure_s, (unsigned long long)r.window_packets, r.broker_cpu_s_per_1k);
   printf("rtcgate-load: calls_up=%u calls_failed=%u setup_p50_ms=%.1f setup_p99_ms=%.1f packets_sent=%llu "
          "packets_received=%llu packets_lost=%llu loss_pct=%.4f window_loss_pct=%.4f delay_p50_ms=%.3f "
-         "delay_p99_ms=%.3f broker_cpu_s_per_1k=%.5f\n",
+         "delay_p99_ms=%.3f broker_cpu_s_per_1k=%.5f load_cpu_pct=%.1f udp=%s load_overflows=%llu\n",
          (unsigned)r.calls_up, (unsigned)r.calls_failed, r.setup_p50_ms, r.setup_p99_ms,
          (unsigned long long)r.packets_sent, (unsigned long long)r.packets_received,
          (unsigned long long)r.packets_lost, r.loss_pct, r.window_loss_pct, r.delay_p50_ms, r.delay_p99_ms,
-         r.broker_cpu_s_per_1k);
+         r.broker_cpu_s_per_1k, r.measure_s > 0 ? 100.0 * r.load_cpu_s / r.measure_s : 0,
+         r.udp_shared ? "shared" : "per-user", (unsigned long long)r.window_load_overflows);
   return r.calls_failed == 0 ? 0 : 1;
 }

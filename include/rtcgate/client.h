@@ -197,8 +197,14 @@ struct rg_client_load_config {
   double duration_s;      /* how long every call stays up once all are up (10) */
   int broker_pid;         /* 0: no CPU figure */
   uint32_t procs;         /* worker processes; 0: one, or more when the descriptor limit asks */
+  /* Media sockets: RG_CLIENT_LOAD_UDP_AUTO uses one shared socket per worker
+   * where the system allows it (each user still an address of its own, on
+   * 127.64.0.0/10; docs/client.md), else one per user. */
+  int udp;
   bool verbose;
 };
+
+enum rg_client_load_udp { RG_CLIENT_LOAD_UDP_AUTO = 0, RG_CLIENT_LOAD_UDP_SHARED, RG_CLIENT_LOAD_UDP_PER_USER };
 
 struct rg_client_load_report {
   uint32_t calls_up, calls_failed;
@@ -209,11 +215,16 @@ struct rg_client_load_report {
    * it): the steady state N concurrent calls are measured in. */
   uint64_t window_received, window_lost;
   double window_loss_pct;
+  /* Datagrams the load generator's own sockets dropped in that time because
+   * it fell behind reading them: loss of the measurement, not of the broker. */
+  uint64_t window_load_overflows;
   double delay_p50_ms, delay_p99_ms;
   double measure_s;                /* steady-state window (all calls up) */
   uint64_t window_packets;         /* packets received in that window */
   double broker_cpu_s;             /* broker CPU in the window; -1 without pid */
   double broker_cpu_s_per_1k;      /* per 1,000 relayed packets; -1 without pid */
+  double load_cpu_s;               /* the load generator's own CPU in that window (all workers) */
+  bool udp_shared;                 /* media went through one shared socket per worker */
 };
 
 int rg_client_load_run(const struct rg_client_load_config *cfg, struct rg_client_load_report *out, char *err,

@@ -88,6 +88,9 @@ struct rg_broker_metrics {
   /* DTLS datagrams queued behind media, and refused because the queue was
    * full (the peer resends). */
   uint64_t dtls_deferred, dtls_defer_dropped;
+  /* Datagrams the kernel dropped because the media socket's receive buffer
+   * was full: the worker fell behind (net.core.rmem_max caps the buffer). */
+  uint64_t receive_overflows;
 };
 
 /* Every call below returns RG_ERR_CLOSED at once (err "media broker

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "broker/broker_internal.h"
+#include "io/io_udp.h"
 
 static const char *dtls_state_name(const struct rg_broker_leg *leg)
 {
@@ -85,4 +86,5 @@ void rg_broker_fill_metrics_(const struct rg_broker *b, struct rg_broker_metrics
   m->tx_errors = b->tot.tx_errors;
   m->dtls_deferred = b->tot.dtls_deferred;
   m->dtls_defer_dropped = b->tot.dtls_defer_dropped;
+  m->receive_overflows = b->fd >= 0 ? rg_udp_receive_drops(b->fd) : 0;
 }

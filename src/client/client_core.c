@@ -106,9 +106,12 @@ static char *dup_opt(const char *s, int *rc)
 
 static void arm_timer(struct rg_client *c, uint64_t now)
 {
-  uint64_t next = rg_client_next_timeout(c);
+  uint64_t next;
   struct itimerspec its;
-  if (c->tfd < 0 || next == c->armed)
+  if (c->tfd < 0)
+    return; /* the caller drives the timers (no_timerfd, or a shared loop) */
+  next = rg_client_next_timeout(c);
+  if (next == c->armed)
     return;
   memset(&its, 0, sizeof its);
   if (next != UINT64_MAX) {
@@ -140,6 +143,8 @@ static void release(struct rg_client *c)
     close(c->efd);
   if (c->udp_fd >= 0)
     close(c->udp_fd);
+  if (c->hub)
+    cl_udp_hub_detach(c->hub, c);
   if (c->owns_shared) {
     SSL_CTX_free(c->tls_ctx);
     rg_dtls_ctx_free(c->dtls_ctx);
@@ -158,7 +163,8 @@ static void release(struct rg_client *c)
   free(c);
 }
 
-int cl_client_new_in(struct rg_client **out, const struct rg_client_config *cfg, int shared_ep)
+int cl_client_new_in(struct rg_client **out, const struct rg_client_config *cfg, int shared_ep,
+                     struct cl_udp_hub *hub)
 {
   struct rg_client *c;
   struct rg_addr lo;
@@ -219,9 +225,13 @@ int cl_client_new_in(struct rg_client **out, const struct rg_client_config *cfg,
         (rc = rg_cert_fingerprint(c->cert, RG_HASH_SHA256, &c->fp)) != RG_OK)
       goto fail;
   }
-  if ((rc = rg_addr_parse_ip(&lo, c->media_ip, strlen(c->media_ip), 0)) != RG_OK ||
-      (rc = rg_udp_bind(&lo, &c->udp_fd, &c->local)) != RG_OK)
+  if (hub) {
+    if ((rc = cl_udp_hub_attach(hub, c, &c->local)) != RG_OK)
+      goto fail;
+  } else if ((rc = rg_addr_parse_ip(&lo, c->media_ip, strlen(c->media_ip), 0)) != RG_OK ||
+             (rc = rg_udp_bind(&lo, &c->udp_fd, &c->local)) != RG_OK) {
     goto fail;
+  }
   if (shared_ep >= 0) {
     /* The caller's epoll set holds our sockets and it drives the timers. */
     c->ep = shared_ep;
@@ -244,7 +254,7 @@ int cl_client_new_in(struct rg_client **out, const struct rg_client_config *cfg,
       rc = RG_ERR_STATE;
   }
   e = (struct epoll_event){.events = EPOLLIN, .data.u64 = tag(c, TAG_UDP)};
-  if (epoll_ctl(c->ep, EPOLL_CTL_ADD, c->udp_fd, &e) != 0)
+  if (c->udp_fd >= 0 && epoll_ctl(c->ep, EPOLL_CTL_ADD, c->udp_fd, &e) != 0)
     rc = RG_ERR_STATE;
   if (rc)
     goto fail;
@@ -290,7 +300,8 @@ void rg_client_free(struct rg_client *c)
   if (c->shared_ep) {
     if (c->ws.fd >= 0)
       (void)epoll_ctl(c->ep, EPOLL_CTL_DEL, c->ws.fd, NULL);
-    (void)epoll_ctl(c->ep, EPOLL_CTL_DEL, c->udp_fd, NULL);
+    if (c->udp_fd >= 0)
+      (void)epoll_ctl(c->ep, EPOLL_CTL_DEL, c->udp_fd, NULL);
   }
   cl_ws_cleanup(&c->ws);
   pthread_mutex_unlock(&c->mu);
@@ -318,6 +329,8 @@ static void read_udp(struct rg_client *c, uint64_t now)
   struct mmsghdr msgs[CL_UDP_BATCH];
   struct iovec iov[CL_UDP_BATCH];
   struct sockaddr_storage names[CL_UDP_BATCH];
+  if (c->udp_fd < 0)
+    return; /* on a hub: its reader delivers */
   for (int round = 0; round < UDP_ROUNDS; round++) {
     int n;
     memset(msgs, 0, sizeof msgs);
@@ -343,6 +356,24 @@ static void read_udp(struct rg_client *c, uint64_t now)
     if (n < CL_UDP_BATCH)
       return; /* drained */
   }
+}
+
+bool cl_process_datagram(struct rg_client *c, uint64_t now, const struct rg_addr *from, uint8_t *data, size_t len)
+{
+  bool media = false;
+  pthread_mutex_lock(&c->mu);
+  if (!c->closed)
+    media = cl_media_on_datagram(c, now, from, data, len);
+  pthread_mutex_unlock(&c->mu);
+  return !media;
+}
+
+void cl_udp_send(struct rg_client *c, const uint8_t *data, size_t len, const struct rg_addr *to)
+{
+  if (c->hub)
+    (void)cl_udp_hub_send(c->hub, c, data, len, to);
+  else
+    (void)rg_udp_sendto(c->udp_fd, data, len, to); /* a full buffer loses it, as the wire would */
 }
 
 static void report_closed(struct rg_client *c)
@@ -437,7 +468,7 @@ int rg_client_process(struct rg_client *c, uint64_t now)
 
 int rg_client_new(struct rg_client **out, const struct rg_client_config *cfg)
 {
-  return cl_client_new_in(out, cfg, -1);
+  return cl_client_new_in(out, cfg, -1, NULL);
 }
 
 uint64_t rg_client_next_timeout(const struct rg_client *c)

@@ -289,20 +289,60 @@ struct rg_client {
   volatile int stop;
 
   struct cl_hist *delay_hist; /* load mode: one-way delays of raw payloads */
+  struct cl_udp_hub *hub;     /* load mode: media through the hub, not udp_fd */
+  uint32_t hub_slot;
   uint8_t rx_buf[CL_UDP_BATCH][CL_DGRAM_MAX];
 };
 
 /* client_core.c */
 /* A client whose sockets go into the caller's epoll set shared_ep; the
  * caller calls cl_process_ready on their events (cl_event_tag tells whose
- * and which) and at rg_client_next_timeout. */
-int cl_client_new_in(struct rg_client **out, const struct rg_client_config *cfg, int shared_ep);
+ * and which) and at rg_client_next_timeout. With a hub, the client has no
+ * UDP socket of its own: its media goes through the hub's (the caller reads
+ * the hub, cl_udp_hub_read). */
+int cl_client_new_in(struct rg_client **out, const struct rg_client_config *cfg, int shared_ep,
+                     struct cl_udp_hub *hub);
 int cl_process_ready(struct rg_client *c, uint64_t now, bool ws_ready, bool udp_ready);
+/* One datagram the hub received for c (under c's lock, like a socket read).
+ * False when it was RTP/RTCP, which leaves the client's timers as they were;
+ * true when they may have moved (STUN, DTLS, a drop). */
+bool cl_process_datagram(struct rg_client *c, uint64_t now, const struct rg_addr *from, uint8_t *data, size_t len);
+/* Sends a media datagram on the client's socket, or queues it on its hub. */
+void cl_udp_send(struct rg_client *c, const uint8_t *data, size_t len, const struct rg_addr *to);
 int cl_event_tag(uint64_t data, struct rg_client **c); /* 1: ws, 2: udp */
 void cl_emit(struct rg_client *c, struct rg_client_event *ev);
 int cl_send_json(struct rg_client *c, void *json); /* json_t *, stolen */
 void cl_rand(void *buf, size_t len);
 void cl_rand_text(char *out, size_t n); /* n chars of [A-Za-z0-9] + NUL */
+
+/* client_udp_hub.c: one UDP socket for the many clients of a load run, each
+ * client an address of its own on 127.64.0.0/10 (see the file). Single
+ * threaded: the load generator's loop owns the hub and its clients. */
+#define CL_HUB_BATCH 64 /* datagrams per sendmmsg / recvmmsg */
+struct cl_udp_hub;
+struct cl_udp_hub_stats {
+  uint64_t tx_sent, tx_dropped; /* dropped: socket buffer full, or not IPv4 */
+  uint64_t rx_delivered, rx_stray; /* stray: for no client's address, or truncated */
+};
+typedef void (*cl_udp_hub_done_cb)(void *arg, struct rg_client *c);
+/* A hub for up to `clients` clients; err says why not (SO_BINDTODEVICE may
+ * need CAP_NET_RAW on older kernels). */
+int cl_udp_hub_new(struct cl_udp_hub **out, uint32_t clients, char *err, size_t err_cap);
+void cl_udp_hub_free(struct cl_udp_hub *h); /* flushes; its clients must be gone */
+int cl_udp_hub_fd(const struct cl_udp_hub *h);
+void cl_udp_hub_get_stats(const struct cl_udp_hub *h, struct cl_udp_hub_stats *st);
+/* Gives c a slot and its local address (127.64.0.0/10 + slot : the hub's port). */
+int cl_udp_hub_attach(struct cl_udp_hub *h, struct rg_client *c, struct rg_addr *local);
+void cl_udp_hub_detach(struct cl_udp_hub *h, struct rg_client *c);
+/* Queues a datagram from c (copied); sent at the next flush, or at once when
+ * the batch is full. */
+int cl_udp_hub_send(struct cl_udp_hub *h, const struct rg_client *c, const uint8_t *data, size_t len,
+                    const struct rg_addr *to);
+void cl_udp_hub_flush(struct cl_udp_hub *h);
+/* Reads what arrived (bounded), hands each datagram to its client, and
+ * calls done(arg, client) after one that may have moved the client's timers
+ * (not after media), so the caller can refresh when it next runs. */
+void cl_udp_hub_read(struct cl_udp_hub *h, uint64_t now, cl_udp_hub_done_cb done, void *arg);
 
 /* client_signal.c */
 void cl_signal_on_text(struct rg_client *c, const char *text, size_t len);
@@ -320,7 +360,8 @@ void cl_report_media_failed(struct rg_client *c, const char *message);
 int cl_media_start(struct rg_client *c, const struct cl_remote_media *rm, int codec, uint8_t pt, int dtls_role,
                    uint64_t now, char *err, size_t err_cap);
 void cl_media_stop(struct rg_client *c, uint64_t now);
-void cl_media_on_datagram(struct rg_client *c, uint64_t now, const struct rg_addr *from, uint8_t *data,
+/* True when it was media (SRTP/SRTCP that passed every check). */
+bool cl_media_on_datagram(struct rg_client *c, uint64_t now, const struct rg_addr *from, uint8_t *data,
                           size_t len);
 void cl_media_timers(struct rg_client *c, uint64_t now);
 uint64_t cl_media_next_timeout(const struct rg_client *c);

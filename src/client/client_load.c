@@ -9,7 +9,13 @@
  * are raw RTP payloads with their send time inside, so the receiver measures
  * one-way delay through the broker on this host's monotonic clock.
  *
- * Each user holds two descriptors (WSS + UDP). When the run needs more than
+ * Media: by default the users' UDP goes through one socket per worker (a
+ * cl_udp_hub: each user still an address of its own, datagrams in
+ * sendmmsg / recvmmsg batches) so that the load generator spends its core
+ * on the calls rather than on a syscall and an epoll event per packet; a
+ * socket per user where the system refuses the shared one (--udp per-user).
+ *
+ * Each user holds one or two descriptors (WSS, UDP). When the run needs more than
  * the descriptor limit allows (5,000 calls = 20,000 descriptors against a
  * hard limit of 20,000 that only CAP_SYS_RESOURCE may raise), the calls are
  * split over worker processes, each under the limit. The phases stay in step
@@ -24,6 +30,7 @@
 #include <unistd.h>
 
 #include "client/client_load_internal.h"
+#include "io/io_udp.h"
 #include "rtcgate/error.h"
 
 #define LD_TOKEN_TTL_S 3600
@@ -100,6 +107,7 @@ struct ld {
    * instead of walking every client object (10,000 clients: a few cache
    * lines instead of tens of thousands). */
   uint64_t *due;
+  struct cl_udp_hub *hub; /* the users' media socket, or NULL: one each */
 };
 
 static void on_event(void *user, const struct rg_client_event *ev)
@@ -145,7 +153,15 @@ static void run_client(struct ld *l, struct rg_client *c, uint64_t now, bool ws,
   l->due[side_of(c)->idx] = rg_client_next_timeout(c);
 }
 
-/* One round: socket events, then every client whose timer is due. */
+/* After the hub handed a client a datagram: when does it next want to run. */
+static void hub_delivered(void *arg, struct rg_client *c)
+{
+  struct ld *l = arg;
+  l->due[side_of(c)->idx] = rg_client_next_timeout(c);
+}
+
+/* One round: socket events, then every client whose timer is due, then
+ * what they queued on the hub goes out. */
 static void pump(struct ld *l, uint64_t *next_scan, int wait_ms)
 {
   struct epoll_event evs[LD_EVENTS];
@@ -154,7 +170,12 @@ static void pump(struct ld *l, uint64_t *next_scan, int wait_ms)
   now = rg_client_now_us();
   for (int i = 0; i < n; i++) {
     struct rg_client *c;
-    int t = cl_event_tag(evs[i].data.u64, &c);
+    int t;
+    if (l->hub && evs[i].data.ptr == l->hub) {
+      cl_udp_hub_read(l->hub, now, hub_delivered, l);
+      continue;
+    }
+    t = cl_event_tag(evs[i].data.u64, &c);
     run_client(l, c, now, t == 1, t == 2);
   }
   if (now >= *next_scan) {
@@ -163,6 +184,8 @@ static void pump(struct ld *l, uint64_t *next_scan, int wait_ms)
         run_client(l, l->pairs[i / 2].s[i % 2].c, now, false, false);
     *next_scan = now + LD_TICK_US;
   }
+  if (l->hub)
+    cl_udp_hub_flush(l->hub);
 }
 
 static void pump_for(struct ld *l, uint64_t *next_scan, uint64_t us)
@@ -262,7 +285,7 @@ static int make_clients(struct ld *l, uint64_t *next_scan, char *err, size_t err
       cc.share_with = first;
       cc.on_event = on_event;
       cc.user = s;
-      rc = cl_client_new_in(&s->c, &cc, l->ep);
+      rc = cl_client_new_in(&s->c, &cc, l->ep, l->hub);
       if (rc) {
         snprintf(err, err_cap, "client %s: %s (out of descriptors? ulimit -n)", s->user, rg_strerror(rc));
         return rc;
@@ -331,19 +354,25 @@ static void start_calls(struct ld *l, uint64_t *next_scan)
  * not loss). */
 struct ld_counts {
   uint64_t sent, received, lost;
+  uint64_t overflows; /* datagrams our own sockets dropped: the load generator fell behind */
 };
 
 static struct ld_counts sum_rx(struct ld *l)
 {
-  struct ld_counts n = {0, 0, 0};
+  struct ld_counts n = {0, 0, 0, 0};
   for (uint32_t i = 0; i < l->n; i++)
     for (int k = 0; k < 2; k++) {
       struct rg_client_stats st;
-      rg_client_get_stats(l->pairs[i].s[k].c, &st);
+      struct rg_client *c = l->pairs[i].s[k].c;
+      rg_client_get_stats(c, &st);
       n.sent += st.packets_sent;
       n.received += st.packets_received;
       n.lost += st.packets_lost > 0 ? (uint64_t)st.packets_lost : 0;
+      if (c->udp_fd >= 0)
+        n.overflows += rg_udp_receive_drops(c->udp_fd);
     }
+  if (l->hub)
+    n.overflows += rg_udp_receive_drops(cl_udp_hub_fd(l->hub));
   return n;
 }
 
@@ -357,6 +386,7 @@ static void count(struct ld *l, struct ld_counts at0)
   me->lost = n.lost;
   me->w_received = n.received - at0.received;
   me->w_lost = n.lost > at0.lost ? n.lost - at0.lost : 0;
+  me->w_overflows = n.overflows - at0.overflows;
 }
 
 /* One worker's whole run over its calls; the counts land in its share. */
@@ -379,6 +409,17 @@ static int worker_run(struct ld *l)
   }
   for (size_t i = 0; i < 2 * (size_t)l->n; i++)
     l->due[i] = UINT64_MAX; /* not made yet */
+  if (l->sh->udp_shared) {
+    struct epoll_event e = {.events = EPOLLIN, .data.ptr = NULL};
+    if ((rc = cl_udp_hub_new(&l->hub, 2 * l->n, me->err, sizeof me->err)) != RG_OK)
+      goto done;
+    e.data.ptr = l->hub;
+    if (epoll_ctl(l->ep, EPOLL_CTL_ADD, cl_udp_hub_fd(l->hub), &e) != 0) {
+      snprintf(me->err, sizeof me->err, "epoll_ctl: the shared UDP socket");
+      rc = RG_ERR_STATE;
+      goto done;
+    }
+  }
   t0 = rg_client_now_us();
   if ((rc = make_clients(l, &next_scan, me->err, sizeof me->err)) != RG_OK)
     goto done;
@@ -426,6 +467,16 @@ done:
       for (int k = 2; k-- > 0;)
         if (l->pairs[i].s[k].c)
           rg_client_free(l->pairs[i].s[k].c);
+  }
+  if (l->hub) {
+    struct cl_udp_hub_stats hs;
+    cl_udp_hub_flush(l->hub); /* the last close_notify datagrams */
+    cl_udp_hub_get_stats(l->hub, &hs);
+    if (cfg->verbose)
+      fprintf(stderr, "rtcgate-load: worker %u: shared UDP socket: %llu sent, %llu dropped on send, %llu stray\n",
+              (unsigned)l->wid, (unsigned long long)hs.tx_sent, (unsigned long long)hs.tx_dropped,
+              (unsigned long long)hs.rx_stray);
+    cl_udp_hub_free(l->hub);
   }
   free(l->pairs);
   free(l->due);

@@ -37,6 +37,7 @@ struct ld_worker_share {
   uint64_t window_rx; /* packets received inside the window */
   uint64_t sent, received, lost; /* whole calls, from each leg's first packet */
   uint64_t w_received, w_lost;   /* packets sent inside the window: received, lost */
+  uint64_t w_overflows;          /* of those, dropped by the worker's own full receive buffers */
   double cpu_s; /* the worker's own CPU inside the window */
   char err[LD_ERR_MAX];
 };
@@ -45,6 +46,7 @@ struct ld_share {
   int go;
   int abort_by; /* the worker whose failure aborted the run, -1 */
   uint32_t n_workers;
+  bool udp_shared; /* each worker puts its users' media on one cl_udp_hub */
   char run[7];
   uint64_t t_window0, t_window1;
   double cpu0, cpu1;

@@ -17,6 +17,7 @@
 #include "rtcgate/error.h"
 
 #define LD_FDS_PER_CALL 4 /* two users, each a WSS and a UDP socket */
+#define LD_FDS_PER_CALL_HUB 2 /* two users' WSS; their UDP shares one socket */
 #define LD_FDS_SPARE 64   /* epoll, stdio, minting sockets, /proc */
 #define LD_COORD_SLEEP_US 1000 /* the parent's polling period: window edges within ~1 ms */
 
@@ -114,10 +115,10 @@ bool cl_load_coord_step(struct ld_share *sh, const struct rg_client_load_config 
 /* Raises the soft descriptor limit to what the run needs (the hard limit
  * too, which works with CAP_SYS_RESOURCE up to fs.nr_open); returns how many
  * calls one process can then carry. */
-static uint32_t calls_per_process(uint32_t calls)
+static uint32_t calls_per_process(uint32_t calls, rlim_t per_call)
 {
   struct rlimit rl;
-  rlim_t need = (rlim_t)calls * LD_FDS_PER_CALL + LD_FDS_SPARE;
+  rlim_t need = (rlim_t)calls * per_call + LD_FDS_SPARE;
   if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
     return calls; /* unknown: let the run find out */
   if (rl.rlim_cur < need && rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need) {
@@ -131,8 +132,7 @@ static uint32_t calls_per_process(uint32_t calls)
   }
   if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= need)
     return calls;
-  return rl.rlim_cur > LD_FDS_SPARE + LD_FDS_PER_CALL ? (uint32_t)((rl.rlim_cur - LD_FDS_SPARE) / LD_FDS_PER_CALL)
-                                                       : 1;
+  return rl.rlim_cur > LD_FDS_SPARE + per_call ? (uint32_t)((rl.rlim_cur - LD_FDS_SPARE) / per_call) : 1;
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -156,6 +156,7 @@ static void merge(const struct ld_share *sh, uint32_t calls, bool verbose, struc
     out->packets_lost += w->lost;
     out->window_received += w->w_received;
     out->window_lost += w->w_lost;
+    out->window_load_overflows += w->w_overflows;
     out->window_packets += w->window_rx;
     self += w->cpu_s > 0 ? w->cpu_s : 0;
     if (h) {
@@ -187,6 +188,8 @@ static void merge(const struct ld_share *sh, uint32_t calls, bool verbose, struc
     out->broker_cpu_s = sh->cpu1 - sh->cpu0;
     out->broker_cpu_s_per_1k = out->window_packets ? out->broker_cpu_s / ((double)out->window_packets / 1000.0) : -1;
   }
+  out->load_cpu_s = self;
+  out->udp_shared = sh->udp_shared;
   if (verbose)
     fprintf(stderr, "rtcgate-load: load generator CPU %.2f s over the %.1f s window (%.0f %% of one core)\n", self,
             out->measure_s, out->measure_s > 0 ? 100.0 * self / out->measure_s : 0);
@@ -234,6 +237,7 @@ int rg_client_load_run(const struct rg_client_load_config *cfg, struct rg_client
   size_t sh_size;
   uint32_t per, np;
   pid_t pids[LD_PROCS_MAX];
+  bool shared = false;
   int rc = RG_OK;
   if (err && err_cap)
     err[0] = '\0';
@@ -241,7 +245,25 @@ int rg_client_load_run(const struct rg_client_load_config *cfg, struct rg_client
     snprintf(err, err_cap, "need a server, an app key and 1..100000 calls");
     return RG_ERR_INVAL;
   }
-  per = calls_per_process(cfg->calls);
+  /* The shared socket where the system allows it (the probe costs one
+   * socket), else a socket per user. */
+  if (cfg->udp != RG_CLIENT_LOAD_UDP_PER_USER) {
+    struct cl_udp_hub *probe = NULL;
+    char why[128] = "";
+    if (cl_udp_hub_new(&probe, 1, why, sizeof why) == RG_OK) {
+      shared = true;
+      cl_udp_hub_free(probe);
+    } else if (cfg->udp == RG_CLIENT_LOAD_UDP_SHARED) {
+      snprintf(err, err_cap, "no shared UDP socket: %s", why);
+      return RG_ERR_STATE;
+    } else if (cfg->verbose) {
+      fprintf(stderr, "rtcgate-load: a UDP socket per user (no shared socket: %s)\n", why);
+    }
+  }
+  if (cfg->verbose)
+    fprintf(stderr, "rtcgate-load: media on %s\n",
+            shared ? "one shared UDP socket per worker process (users on 127.64.0.0/10)" : "a UDP socket per user");
+  per = calls_per_process(cfg->calls, shared ? LD_FDS_PER_CALL_HUB : LD_FDS_PER_CALL);
   np = (cfg->calls + per - 1) / per;
   if (cfg->procs > np) /* asked for more: one event loop per core, say */
     np = cfg->procs < cfg->calls ? cfg->procs : cfg->calls;
@@ -257,6 +279,7 @@ int rg_client_load_run(const struct rg_client_load_config *cfg, struct rg_client
     return RG_ERR_NOMEM;
   }
   sh->n_workers = np;
+  sh->udp_shared = shared;
   sh->abort_by = -1;
   sh->cpu0 = sh->cpu1 = -1;
   cl_rand_text(sh->run, 6);

@@ -92,7 +92,7 @@ void cl_media_stop(struct rg_client *c, uint64_t now)
         if (rg_transport_poll(k->t, &out, buf, sizeof buf) != RG_OK || out.kind == RG_TRANSPORT_OUT_NONE)
           break;
         if (out.kind == RG_TRANSPORT_OUT_TRANSMIT)
-          (void)rg_udp_sendto(c->udp_fd, buf, out.len, &out.dest);
+          cl_udp_send(c, buf, out.len, &out.dest);
       }
     rg_transport_free(k->t);
     k->t = NULL;
@@ -184,28 +184,30 @@ void cl_media_drain(struct rg_client *c, uint64_t now)
         out.kind == RG_TRANSPORT_OUT_NONE)
       return;
     if (out.kind == RG_TRANSPORT_OUT_TRANSMIT)
-      (void)rg_udp_sendto(c->udp_fd, buf, out.len, &out.dest);
+      cl_udp_send(c, buf, out.len, &out.dest);
     else
       on_transport_event(c, &out.ev, now);
   }
 }
 
-void cl_media_on_datagram(struct rg_client *c, uint64_t now, const struct rg_addr *from, uint8_t *data, size_t len)
+bool cl_media_on_datagram(struct rg_client *c, uint64_t now, const struct rg_addr *from, uint8_t *data, size_t len)
 {
   struct cl_call *k = &c->call;
   struct rg_transport_media m;
   int rc;
   if (!k->t)
-    return;
+    return false;
   rc = rg_transport_handle_datagram(k->t, now, from, data, len, &m);
   if (rc == 1) {
     if (m.rtcp)
       cl_rtcp_on_rtcp(c, now, m.data, m.len);
     else if (k->secured)
       cl_rtp_on_rtp(c, now, m.data, m.len);
-  } else if (rc == 0) {
-    cl_media_drain(c, now);
+    return true;
   }
+  if (rc == 0)
+    cl_media_drain(c, now);
+  return false;
 }
 
 void cl_media_timers(struct rg_client *c, uint64_t now)

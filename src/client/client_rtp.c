@@ -54,7 +54,7 @@ static void send_protected(struct rg_client *c, uint8_t *buf, size_t len, size_t
   int n = rtcp ? rg_transport_protect_rtcp(c->call.t, buf, len, cap, &dest)
                : rg_transport_protect_rtp(c->call.t, buf, len, cap, &dest);
   if (n > 0)
-    (void)rg_udp_sendto(c->udp_fd, buf, (size_t)n, &dest);
+    cl_udp_send(c, buf, (size_t)n, &dest);
 }
 
 /* One frame's payload: encoded audio, or a raw load payload. */

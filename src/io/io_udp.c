@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/sock_diag.h>
 #include <netinet/in.h>
 #include <string.h>
 #include <unistd.h>
@@ -88,6 +89,15 @@ int rg_udp_bind(const struct rg_addr *local, int *fd_out, struct rg_addr *bound)
 fail:
   close(fd);
   return RG_ERR_STATE;
+}
+
+uint64_t rg_udp_receive_drops(int fd)
+{
+  uint32_t mem[SK_MEMINFO_VARS];
+  socklen_t len = sizeof mem;
+  if (getsockopt(fd, SOL_SOCKET, SO_MEMINFO, mem, &len) != 0 || len < (SK_MEMINFO_DROPS + 1) * sizeof mem[0])
+    return 0;
+  return mem[SK_MEMINFO_DROPS];
 }
 
 int rg_udp_sendto(int fd, const uint8_t *data, size_t len, const struct rg_addr *to)

@@ -37,6 +37,10 @@ int rg_udp_bind(const struct rg_addr *local, int *fd_out, struct rg_addr *bound)
 /* One datagram; returns RG_OK, RG_ERR_AGAIN when the socket buffer is full
  * (the datagram is lost, as on the wire), or RG_ERR_STATE for other errors. */
 int rg_udp_sendto(int fd, const uint8_t *data, size_t len, const struct rg_addr *to);
+/* Datagrams the kernel dropped on arrival at this socket since it was opened,
+ * mostly because its receive buffer was full (SO_MEMINFO's drop count);
+ * 0 where the kernel cannot say. */
+uint64_t rg_udp_receive_drops(int fd);
 
 struct rg_udp_rx {
   uint8_t *data; /* into the batch's slot; RG_UDP_SLOT bytes of room */

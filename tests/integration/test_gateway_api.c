@@ -251,6 +251,7 @@ static void metrics_count_tokens_issued_and_rejected(void **state)
   assert_true(metric(r.body, "rtcgate_media_drops_total{reason=\"unknown_ssrc\"}") != ~0ull);
   assert_true(metric(r.body, "rtcgate_dtls_failures_total{reason=\"fingerprint\"}") != ~0ull);
   assert_true(metric(r.body, "rtcgate_tokens_rejected_total") != ~0ull);
+  assert_int_equal(metric(r.body, "rtcgate_media_receive_overflows_total"), 0); /* an idle socket drops nothing */
   gwc_resp_free(&r);
   assert_non_null(gwc_token(srv.port, GWS_APP_KEY, "{\"user\":\"erin\"}"));
   assert_int_equal(gwc_http(srv.port, "GET", "/metrics", NULL, NULL, &r), 0);

@@ -280,6 +280,35 @@ static void udp_oversized_datagram_is_flagged_truncated(void **state)
   free(rx);
 }
 
+/* A receiver that never reads, with the smallest buffer the kernel grants:
+ * what does not fit is dropped on arrival, and the drop count says how many
+ * (every datagram sent is either queued or counted). */
+static void udp_receive_drops_count_what_a_full_buffer_refused(void **state)
+{
+  int a, b, small = 1; /* the kernel rounds up to its minimum */
+  struct rg_addr aa, ba;
+  struct rg_udp_rx_batch *rx = malloc(sizeof *rx);
+  static uint8_t payload[1000];
+  size_t sent = 200, queued = 0;
+  int n;
+  assert_non_null(rx);
+  bind_loopback(&a, &aa);
+  bind_loopback(&b, &ba);
+  rg_udp_rx_batch_init(rx);
+  assert_int_equal(setsockopt(b, SOL_SOCKET, SO_RCVBUF, &small, sizeof small), 0);
+  assert_int_equal(rg_udp_receive_drops(b), 0);
+  for (size_t i = 0; i < sent; i++)
+    assert_int_equal(rg_udp_sendto(a, payload, sizeof payload, &ba), RG_OK);
+  while ((n = rg_udp_recv_batch(b, rx)) > 0)
+    queued += (size_t)n;
+  assert_true(queued > 0 && queued < sent);
+  assert_int_equal(rg_udp_receive_drops(b), sent - queued);
+  assert_int_equal(rg_udp_receive_drops(-1), 0); /* no socket: no figure */
+  close(a);
+  close(b);
+  free(rx);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -291,6 +320,7 @@ int main(void)
       cmocka_unit_test(addr_round_trips_through_sockaddr),
       cmocka_unit_test(udp_batches_carry_datagrams_on_loopback),
       cmocka_unit_test(udp_oversized_datagram_is_flagged_truncated),
+      cmocka_unit_test(udp_receive_drops_count_what_a_full_buffer_refused),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
