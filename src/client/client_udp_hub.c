@@ -103,6 +103,7 @@ int cl_udp_hub_new(struct cl_udp_hub **out, uint32_t clients, char *err, size_t 
     goto fail;
   }
   set_bufs(h->fd);
+  rg_udp_set_dont_fragment(h->fd);
   memset(&sin, 0, sizeof sin);
   sin.sin_family = AF_INET;
   sin.sin_addr.s_addr = htonl(INADDR_ANY);

@@ -77,6 +77,8 @@ int rg_udp_bind(const struct rg_addr *local, int *fd_out, struct rg_addr *bound)
   /* Bigger buffers absorb bursts (a video key frame) between wakeups. */
   (void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
   (void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+  if (ss.ss_family == AF_INET)
+    rg_udp_set_dont_fragment(fd);
   if (bind(fd, (struct sockaddr *)&ss, len) < 0)
     goto fail;
   len = sizeof ss;
@@ -89,6 +91,12 @@ int rg_udp_bind(const struct rg_addr *local, int *fd_out, struct rg_addr *bound)
 fail:
   close(fd);
   return RG_ERR_STATE;
+}
+
+void rg_udp_set_dont_fragment(int fd)
+{
+  int probe = IP_PMTUDISC_PROBE;
+  (void)setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &probe, sizeof probe);
 }
 
 uint64_t rg_udp_receive_drops(int fd)

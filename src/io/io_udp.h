@@ -37,6 +37,15 @@ int rg_udp_bind(const struct rg_addr *local, int *fd_out, struct rg_addr *bound)
 /* One datagram; returns RG_OK, RG_ERR_AGAIN when the socket buffer is full
  * (the datagram is lost, as on the wire), or RG_ERR_STATE for other errors. */
 int rg_udp_sendto(int fd, const uint8_t *data, size_t len, const struct rg_addr *to);
+/* IPv4: every datagram leaves with DF set and is never fragmented here
+ * (IP_PMTUDISC_PROBE). Media is sized for the path by its sender (RTP
+ * packets stay under ~1,200 bytes, DTLS fragments its flights), so a relay
+ * has nothing to fragment; and the kernel then needs no IP ID for the
+ * datagram, which otherwise costs a keyed hash and an atomic on a table
+ * shared by every core (~3 % of the broker's CPU at 100 k packets/s). PROBE
+ * rather than DO: path MTU figures learnt from ICMP, which anyone can
+ * forge, never make a send fail. rg_udp_bind sets it on IPv4 sockets. */
+void rg_udp_set_dont_fragment(int fd);
 /* Datagrams the kernel dropped on arrival at this socket since it was opened,
  * mostly because its receive buffer was full (SO_MEMINFO's drop count);
  * 0 where the kernel cannot say. */

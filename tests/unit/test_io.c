@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -309,6 +310,20 @@ static void udp_receive_drops_count_what_a_full_buffer_refused(void **state)
   free(rx);
 }
 
+/* IPv4 media sockets set DF and ignore ICMP-learnt path MTUs (io_udp.h says
+ * why): the socket option the kernel reads back is PROBE. */
+static void udp_ipv4_sockets_never_fragment(void **state)
+{
+  int fd, mode = -1;
+  struct rg_addr bound;
+  socklen_t len = sizeof mode;
+  (void)state;
+  bind_loopback(&fd, &bound);
+  assert_int_equal(getsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &mode, &len), 0);
+  assert_int_equal(mode, IP_PMTUDISC_PROBE);
+  close(fd);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -321,6 +336,7 @@ int main(void)
       cmocka_unit_test(udp_batches_carry_datagrams_on_loopback),
       cmocka_unit_test(udp_oversized_datagram_is_flagged_truncated),
       cmocka_unit_test(udp_receive_drops_count_what_a_full_buffer_refused),
+      cmocka_unit_test(udp_ipv4_sockets_never_fragment),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
