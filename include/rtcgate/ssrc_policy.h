@@ -78,13 +78,15 @@ struct rg_ssrc_policy_counters {
   uint64_t dropped_bytes;
 };
 
+/* The counters sit next to the flags that every packet reads (one cache
+ * line for both), ahead of the probe table. */
 struct rg_ssrc_policy {
   bool ready;
   uint8_t n;                                   /* entries used */
+  struct rg_ssrc_policy_counters c;
   uint8_t slot_idx[RG_SSRC_POLICY_SLOTS];      /* entry index + 1; 0 = empty */
   uint32_t slot_ssrc[RG_SSRC_POLICY_SLOTS];    /* copy of the key, to probe without touching entries */
   struct rg_ssrc_entry entries[RG_SSRC_POLICY_MAX];
-  struct rg_ssrc_policy_counters c;
 };
 
 /* Empty list, not ready, zero counters. */

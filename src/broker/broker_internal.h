@@ -67,24 +67,27 @@ struct rg_broker_addr_node {
 
 struct rg_broker_call;
 
+/* Field order is for the relay: what a relayed packet reads and counts on
+ * both legs (call, transport, side, secured, the packet counters) shares the
+ * first cache line; set-up state and texts follow. */
 struct rg_broker_leg {
   struct rg_broker_call *call;
+  struct rg_transport *t; /* NULL until the leg's SDP is known (callee: at the answer) */
+  int side; /* enum rg_leg_side */
+  bool secured, failed, closing, ice_connected, consent_lost, fp_verified;
+  uint64_t packets_in, bytes_in, packets_out, bytes_out;
   uint64_t id; /* unique for the broker's life: a queued datagram finds its own leg, not a successor */
   uint32_t deferred; /* DTLS datagrams of this leg in the queue */
-  int side; /* enum rg_leg_side */
+  uint8_t next_addr;
+  struct rg_broker_addr_node addrs[RG_BROKER_LEG_ADDRS];
   char ufrag[RG_BROKER_UFRAG_LEN + 1];
   char pwd[RG_BROKER_PWD_LEN + 1];
   struct rg_broker_leg *ufrag_next;
-  struct rg_transport *t; /* NULL until the leg's SDP is known (callee: at the answer) */
   struct rg_timer t_timer;     /* the transport's next timeout */
   struct rg_timer setup_timer; /* secured in time, or media_failed */
-  struct rg_broker_addr_node addrs[RG_BROKER_LEG_ADDRS];
-  uint8_t next_addr;
-  bool secured, failed, closing, ice_connected, consent_lost, fp_verified;
   char dtls_version[16];
   char dtls_cipher[64];
   char srtp_profile[32];
-  uint64_t packets_in, bytes_in, packets_out, bytes_out;
 };
 
 struct rg_broker_call {

@@ -39,12 +39,14 @@ struct rg_srtp_hmac {
   SHA_CTX outer;
 };
 
-/* The cipher state of one packet kind (RTP or RTCP) of a context. */
+/* The cipher state of one packet kind (RTP or RTCP) of a context. What every
+ * packet reads comes first; the HMAC states (192 bytes, CM profiles only)
+ * last, so that a GCM packet reads one cache line of it, not three. */
 struct rg_srtp_leg {
   EVP_CIPHER_CTX *cipher; /* keyed once; only the IV changes per packet */
-  struct rg_srtp_hmac mac; /* CM profiles only */
   uint8_t salt[RG_SRTP_MAX_SALT_LEN];
   uint8_t tag_len;
+  struct rg_srtp_hmac mac; /* CM profiles only */
 };
 
 /* One slot of the open-addressing table; the stream's state lives in the slot
@@ -58,12 +60,12 @@ struct rg_srtp_stream {
   uint8_t rtcp_seen;
 };
 
+/* Field order is for the per-packet path: the stream table's fields and the
+ * RTP cipher state share the first two cache lines (the relay reads a context
+ * per packet from thousands of them, so each line it touches is a miss). */
 struct rg_srtp {
   const struct rg_srtp_profile_info *info;
   int direction;
-  EVP_CIPHER *alg; /* fetched once per context */
-  struct rg_srtp_leg rtp;
-  struct rg_srtp_leg rtcp;
   uint32_t hash_seed;
   uint32_t slot_mask;
   uint32_t max_streams;
@@ -73,6 +75,9 @@ struct rg_srtp {
   struct rg_srtp_stream *slots; /* slot_mask + 1 entries, at most half used */
   uint64_t *rtp_windows;  /* unprotect only: max_streams * window_words */
   uint64_t *rtcp_windows;
+  struct rg_srtp_leg rtp;
+  struct rg_srtp_leg rtcp;
+  EVP_CIPHER *alg; /* fetched once per context */
 };
 
 static inline uint32_t rg_srtp_be32(const uint8_t *p)
