@@ -32,6 +32,12 @@
 #define HUB_SOCKBUF (32 * 1024 * 1024) /* every user's traffic shares it */
 #define HUB_READ_ROUNDS 8         /* recvmmsg batches per read call: bounded work */
 
+/* Room for one IP_PKTINFO control message, aligned for cmsghdr. */
+union hub_cmsg {
+  char buf[CMSG_SPACE(sizeof(struct in_pktinfo))];
+  struct cmsghdr align;
+};
+
 struct cl_udp_hub {
   int fd;
   uint16_t port;
@@ -44,19 +50,13 @@ struct cl_udp_hub {
   struct mmsghdr tx_msgs[CL_HUB_BATCH];
   struct iovec tx_iov[CL_HUB_BATCH];
   struct sockaddr_in tx_dst[CL_HUB_BATCH];
-  union {
-    char buf[CMSG_SPACE(sizeof(struct in_pktinfo))];
-    struct cmsghdr align;
-  } tx_ctl[CL_HUB_BATCH];
+  union hub_cmsg tx_ctl[CL_HUB_BATCH];
   uint8_t tx_buf[CL_HUB_BATCH][CL_DGRAM_MAX];
   /* one receive batch */
   struct mmsghdr rx_msgs[CL_HUB_BATCH];
   struct iovec rx_iov[CL_HUB_BATCH];
   struct sockaddr_storage rx_names[CL_HUB_BATCH];
-  union {
-    char buf[CMSG_SPACE(sizeof(struct in_pktinfo))];
-    struct cmsghdr align;
-  } rx_ctl[CL_HUB_BATCH];
+  union hub_cmsg rx_ctl[CL_HUB_BATCH];
   uint8_t rx_buf[CL_HUB_BATCH][CL_DGRAM_MAX];
 };
 
