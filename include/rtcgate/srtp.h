@@ -67,6 +67,13 @@ void rg_srtp_free(struct rg_srtp *s);
 /* RTP: pkt holds len bytes of plaintext RTP in a buffer of cap bytes; on
  * success it holds the SRTP packet and its length is returned. */
 int rg_srtp_protect_rtp(struct rg_srtp *s, uint8_t *pkt, size_t len, size_t cap);
+/* Prefetch only (no effect on state or results), for a caller that handles a
+ * batch of packets over many contexts and wants their cache misses to
+ * overlap: stage 0 the context's per-packet fields, stage 1 (once stage 0 has
+ * landed) the stream slot of ssrc and the cipher object, stage 2 (once stage 1
+ * has landed) the stream's replay window. Each stage reads only what the stage
+ * before prefetched. */
+void rg_srtp_prefetch(const struct rg_srtp *s, int stage, uint32_t ssrc, bool rtcp);
 /* SRTP in, RTP out (same buffer); returns the plaintext length. */
 int rg_srtp_unprotect_rtp(struct rg_srtp *s, uint8_t *pkt, size_t len);
 

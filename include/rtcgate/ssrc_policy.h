@@ -112,6 +112,9 @@ void rg_ssrc_policy_set_ready(struct rg_ssrc_policy *p, bool ready);
 
 /* The entry for ssrc or NULL. Counts nothing. */
 const struct rg_ssrc_entry *rg_ssrc_policy_lookup(const struct rg_ssrc_policy *p, uint32_t ssrc);
+/* Prefetch only (see rg_srtp_prefetch): stage 0 the probe slot of ssrc,
+ * stage 1 (once stage 0 has landed) its entry. */
+void rg_ssrc_policy_prefetch(const struct rg_ssrc_policy *p, int stage, uint32_t ssrc);
 
 /* Decide on one decrypted packet and count the verdict (packets and bytes). */
 enum rg_ssrc_verdict rg_ssrc_policy_check_rtp(struct rg_ssrc_policy *p, const uint8_t *pkt, size_t len);

@@ -168,6 +168,17 @@ int rg_transport_poll(struct rg_transport *t, struct rg_transport_output *out, u
 int rg_transport_protect_rtp(struct rg_transport *t, uint8_t *pkt, size_t len, size_t cap, struct rg_addr *dest);
 int rg_transport_protect_rtcp(struct rg_transport *t, uint8_t *pkt, size_t len, size_t cap, struct rg_addr *dest);
 
+/* Prefetch only: no effect on state or results. For a relay that handles a
+ * batch of datagrams over thousands of transports and wants the cache misses
+ * of different packets to overlap (each packet's own lookups are a chain, one
+ * miss after the other). Call stage 0 for every packet of the batch, then
+ * stage 1 for every packet, and so on up to RG_TRANSPORT_PREFETCH_STAGES - 1;
+ * each stage reads only what the one before prefetched. rx: the lines
+ * handle_datagram will read for a media packet of ssrc; else the lines
+ * protect will read. */
+#define RG_TRANSPORT_PREFETCH_STAGES 4
+void rg_transport_prefetch(const struct rg_transport *t, int stage, bool rx, uint32_t ssrc, bool rtcp);
+
 /* Sends DTLS close_notify (poll it out); the transport is CLOSED after. */
 int rg_transport_close(struct rg_transport *t, uint64_t now_us);
 

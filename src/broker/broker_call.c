@@ -86,9 +86,14 @@ static void ufrag_remove(struct rg_broker *b, struct rg_broker_leg *leg)
     }
 }
 
+struct rg_broker_addr_node *const *rg_broker_addr_bucket_(const struct rg_broker *b, const struct rg_addr *a)
+{
+  return &b->addr_buckets[hash_addr(b->hash_seed, a) & b->addr_mask];
+}
+
 struct rg_broker_leg *rg_broker_leg_by_addr_(const struct rg_broker *b, const struct rg_addr *a)
 {
-  struct rg_broker_addr_node *n = b->addr_buckets[hash_addr(b->hash_seed, a) & b->addr_mask];
+  struct rg_broker_addr_node *n = *rg_broker_addr_bucket_(b, a);
   for (; n; n = n->next)
     if (rg_addr_equal(&n->addr, a))
       return n->leg;

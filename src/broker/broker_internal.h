@@ -205,6 +205,8 @@ struct rg_broker_call *rg_broker_call_find_(struct rg_broker *b, const char *cal
 void rg_broker_call_end_(struct rg_broker *b, struct rg_broker_call *c, uint64_t now_us);
 struct rg_broker_leg *rg_broker_leg_by_ufrag_(const struct rg_broker *b, const char *ufrag, size_t len);
 struct rg_broker_leg *rg_broker_leg_by_addr_(const struct rg_broker *b, const struct rg_addr *a);
+/* The bucket an address hashes to (the relay prefetches it). */
+struct rg_broker_addr_node *const *rg_broker_addr_bucket_(const struct rg_broker *b, const struct rg_addr *a);
 void rg_broker_leg_add_addr_(struct rg_broker *b, struct rg_broker_leg *leg, const struct rg_addr *a);
 int rg_broker_leg_start_(struct rg_broker *b, struct rg_broker_leg *leg, const struct rg_broker_remote *r,
                          int dtls_role, uint64_t now_us);

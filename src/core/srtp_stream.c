@@ -35,6 +35,27 @@ struct rg_srtp_stream *rg_srtp_stream_find(const struct rg_srtp *s, uint32_t ssr
   }
 }
 
+void rg_srtp_prefetch(const struct rg_srtp *s, int stage, uint32_t ssrc, bool rtcp)
+{
+  const struct rg_srtp_stream *st;
+  switch (stage) {
+  case 0:
+    __builtin_prefetch(s);
+    __builtin_prefetch((const char *)s + 64); /* the RTP cipher state: struct rg_srtp's field order */
+    break;
+  case 1:
+    __builtin_prefetch(&s->slots[slot_hash(ssrc, s->hash_seed) & s->slot_mask]);
+    __builtin_prefetch(rtcp ? s->rtcp.cipher : s->rtp.cipher);
+    break;
+  default:
+    /* The first probe only: a prefetch must not walk. */
+    st = &s->slots[slot_hash(ssrc, s->hash_seed) & s->slot_mask];
+    if (st->number_plus1 != 0 && st->ssrc == ssrc && (rtcp ? s->rtcp_windows : s->rtp_windows))
+      __builtin_prefetch(rg_srtp_stream_window(s, st, rtcp));
+    break;
+  }
+}
+
 struct rg_srtp_stream *rg_srtp_stream_add(struct rg_srtp *s, uint32_t ssrc)
 {
   if (s->n_streams >= s->max_streams)

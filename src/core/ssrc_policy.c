@@ -59,6 +59,17 @@ const struct rg_ssrc_entry *rg_ssrc_policy_lookup(const struct rg_ssrc_policy *p
   return p->slot_idx[s] ? &p->entries[p->slot_idx[s] - 1] : NULL;
 }
 
+void rg_ssrc_policy_prefetch(const struct rg_ssrc_policy *p, int stage, uint32_t ssrc)
+{
+  unsigned s = slot_of(ssrc);
+  if (stage == 0) {
+    __builtin_prefetch(&p->slot_idx[s]);
+    __builtin_prefetch(&p->slot_ssrc[s]);
+  } else if (p->slot_idx[s] != 0 && p->slot_ssrc[s] == ssrc) { /* the first probe only */
+    __builtin_prefetch(&p->entries[p->slot_idx[s] - 1]);
+  }
+}
+
 static int insert(struct rg_ssrc_policy *p, uint32_t ssrc, struct rg_ssrc_entry **out)
 {
   unsigned s = probe(p, ssrc);

@@ -83,6 +83,21 @@ static int protect(struct rg_transport *t, uint8_t *pkt, size_t len, size_t cap,
   return n;
 }
 
+void rg_transport_prefetch(const struct rg_transport *t, int stage, bool rx, uint32_t ssrc, bool rtcp)
+{
+  const struct rg_srtp *ctx = rx ? t->rx : t->tx;
+  if (stage == 0) {
+    __builtin_prefetch(t); /* state, contexts, peer, counters: struct rg_transport's field order */
+    __builtin_prefetch((const char *)t + 64);
+    return;
+  }
+  if (!ctx) /* not keyed yet: nothing more to read */
+    return;
+  rg_srtp_prefetch(ctx, stage - 1, ssrc, rtcp);
+  if (rx && stage <= 2)
+    rg_ssrc_policy_prefetch(&t->policy, stage - 1, ssrc);
+}
+
 int rg_transport_protect_rtp(struct rg_transport *t, uint8_t *pkt, size_t len, size_t cap, struct rg_addr *dest)
 {
   return protect(t, pkt, len, cap, dest, false);
