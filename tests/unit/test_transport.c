@@ -251,6 +251,45 @@ static void replayed_and_tampered_srtp_are_dropped_and_next_packet_passes(void *
   h_free(&h);
 }
 
+/* rg_transport_prefetch is advisory: at every stage, for either direction,
+ * for a known or an unknown SSRC, before and after keys exist, it changes no
+ * counter and no SRTP state (the next packet's index and replay check are as
+ * without it). */
+static void prefetch_at_every_stage_changes_nothing(void **state)
+{
+  struct harness h;
+  struct h_options o = {.broker_dtls_role = RG_DTLS_CLIENT};
+  struct rg_transport_stats before, after;
+  struct rg_ssrc_policy_counters c0;
+  const uint32_t ssrcs[] = {H_CLIENT_AUDIO, H_BROKER_AUDIO, 0xdeadbeefu};
+  h_init(&h, &o);
+  for (int stage = 0; stage < RG_TRANSPORT_PREFETCH_STAGES; stage++) /* not keyed yet */
+    for (int i = 0; i < 2; i++)
+      rg_transport_prefetch(h.side[i].t, stage, i == 0, H_CLIENT_AUDIO, false);
+  h_run(&h, SECONDS(10), true);
+  assert_int_equal(send_rtp(&h, 1, H_CLIENT_AUDIO, 20, NULL, NULL), 1);
+  rg_transport_get_stats(h.side[0].t, &before);
+  c0 = *before.media;
+  for (int stage = 0; stage < RG_TRANSPORT_PREFETCH_STAGES; stage++)
+    for (size_t k = 0; k < sizeof ssrcs / sizeof ssrcs[0]; k++)
+      for (int i = 0; i < 2; i++)
+        for (int rtcp = 0; rtcp < 2; rtcp++) {
+          rg_transport_prefetch(h.side[i].t, stage, true, ssrcs[k], rtcp);
+          rg_transport_prefetch(h.side[i].t, stage, false, ssrcs[k], rtcp);
+        }
+  rg_transport_get_stats(h.side[0].t, &after);
+  assert_memory_equal(&c0, after.media, sizeof c0);
+  assert_int_equal(after.rx_datagrams, before.rx_datagrams);
+  /* The replay window works as before: 21 passes, its copy is a replay. */
+  uint8_t keep[1500];
+  size_t keep_len;
+  struct rg_transport_media m;
+  assert_int_equal(send_rtp(&h, 1, H_CLIENT_AUDIO, 21, keep, &keep_len), 1);
+  assert_int_equal(rg_transport_handle_datagram(h.side[0].t, h.now, &h.side[1].addr, keep, keep_len, &m),
+                   RG_ERR_REPLAY);
+  h_free(&h);
+}
+
 static void srtp_from_an_unvalidated_address_is_dropped(void **state)
 {
   struct harness h;
@@ -354,6 +393,7 @@ int main(void)
     cmocka_unit_test(srtp_before_ready_from_validated_peer_is_dropped_not_ready),
     cmocka_unit_test(unknown_ssrc_is_dropped_and_counted_without_creating_srtp_state),
     cmocka_unit_test(replayed_and_tampered_srtp_are_dropped_and_next_packet_passes),
+    cmocka_unit_test(prefetch_at_every_stage_changes_nothing),
     cmocka_unit_test(srtp_from_an_unvalidated_address_is_dropped),
     cmocka_unit_test(consent_is_kept_alive_then_lost_30s_after_the_path_is_cut),
     cmocka_unit_test(configured_consent_timeout_closes_both_transports_after_it),
