@@ -24,6 +24,7 @@
 #ifndef RTCGATE_SRTP_H
 #define RTCGATE_SRTP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
