@@ -527,3 +527,10 @@ uint16_t rg_broker_media_port(const struct rg_broker *b)
 {
   return b && b->fd >= 0 ? b->bound.port : 0;
 }
+
+void rg_broker_receive_buffer(const struct rg_broker *b, size_t *granted, size_t *asked)
+{
+  bool up = b && b->fd >= 0;
+  *granted = up ? rg_udp_receive_buffer(b->fd) : 0;
+  *asked = up ? 2 * (size_t)RG_UDP_SOCKBUF : 0;
+}

@@ -130,5 +130,9 @@ const char *rg_broker_fingerprint(const struct rg_broker *b);
 /* The UDP port actually bound (cfg media_port 0 binds an ephemeral port);
  * 0 before rg_broker_start. */
 uint16_t rg_broker_media_port(const struct rg_broker *b);
+/* The media socket's receive buffer as the kernel granted it (bytes, its own
+ * doubled accounting), and what the broker asked for in the same terms;
+ * 0, 0 before rg_broker_start. */
+void rg_broker_receive_buffer(const struct rg_broker *b, size_t *granted, size_t *asked);
 
 #endif

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "gateway/gw_internal.h"
+#include "io/io_udp.h"
 #include "rtcgate/error.h"
 
 #define GW_SHUTDOWN_DRAIN_US 2000000 /* time given to flush hangups and close frames */
@@ -156,8 +157,16 @@ static void print_banner(struct gw *gw)
 {
   const char *ip = gw->cfg.listen_ip;
   bool v6 = !is_ipv4(ip);
+  size_t granted, asked;
   printf("rtcgate: listening https://%s%s%s:%u media udp %s:%u\n", v6 ? "[" : "", ip, v6 ? "]" : "",
          (unsigned)gw->bound_port, gw->cfg.media_ip, (unsigned)gw->media_port);
+  /* A stock kernel caps socket buffers at 208 KB (net.core.rmem_max): the
+   * broker's queue then holds ~300 datagrams, a few ms of a busy relay. */
+  rg_broker_receive_buffer(gw->broker, &granted, &asked);
+  if (granted && granted < asked)
+    printf("rtcgate: note: the media socket's receive buffer is %zu KB, less than the %zu KB asked "
+           "(net.core.rmem_max caps it); for many calls: sysctl -w net.core.rmem_max=%u\n",
+           granted / 1024, asked / 1024, (unsigned)RG_UDP_SOCKBUF);
   if (gw->cfg.demo)
     printf("rtcgate: demo: open https://%s%s%s:%u/ in two tabs (accept the self-signed certificate)\n",
            v6 ? "[" : "", ip, v6 ? "]" : "", (unsigned)gw->bound_port);

@@ -99,6 +99,15 @@ void rg_udp_set_dont_fragment(int fd)
   (void)setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &probe, sizeof probe);
 }
 
+size_t rg_udp_receive_buffer(int fd)
+{
+  int size = 0;
+  socklen_t len = sizeof size;
+  if (getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, &len) != 0 || size < 0)
+    return 0;
+  return (size_t)size;
+}
+
 uint64_t rg_udp_receive_drops(int fd)
 {
   uint32_t mem[SK_MEMINFO_VARS];

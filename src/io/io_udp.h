@@ -46,6 +46,9 @@ int rg_udp_sendto(int fd, const uint8_t *data, size_t len, const struct rg_addr 
  * rather than DO: path MTU figures learnt from ICMP, which anyone can
  * forge, never make a send fail. rg_udp_bind sets it on IPv4 sockets. */
 void rg_udp_set_dont_fragment(int fd);
+/* The receive buffer the kernel granted, in its own accounting (Linux
+ * doubles what was asked, up to twice net.core.rmem_max); 0 when unknown. */
+size_t rg_udp_receive_buffer(int fd);
 /* Datagrams the kernel dropped on arrival at this socket since it was opened,
  * mostly because its receive buffer was full (SO_MEMINFO's drop count);
  * 0 where the kernel cannot say. */

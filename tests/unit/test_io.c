@@ -310,6 +310,20 @@ static void udp_receive_drops_count_what_a_full_buffer_refused(void **state)
   free(rx);
 }
 
+/* socket(7): Linux doubles the SO_RCVBUF asked (room for its bookkeeping)
+ * and reports the doubled figure; rg_udp_receive_buffer passes it on. */
+static void udp_receive_buffer_reports_what_the_kernel_granted(void **state)
+{
+  int fd, ask = 65536;
+  struct rg_addr bound;
+  (void)state;
+  bind_loopback(&fd, &bound);
+  assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &ask, sizeof ask), 0);
+  assert_int_equal(rg_udp_receive_buffer(fd), 2 * (size_t)ask);
+  assert_int_equal(rg_udp_receive_buffer(-1), 0);
+  close(fd);
+}
+
 /* IPv4 media sockets set DF and ignore ICMP-learnt path MTUs (io_udp.h says
  * why): the socket option the kernel reads back is PROBE. */
 static void udp_ipv4_sockets_never_fragment(void **state)
@@ -337,6 +351,7 @@ int main(void)
       cmocka_unit_test(udp_oversized_datagram_is_flagged_truncated),
       cmocka_unit_test(udp_receive_drops_count_what_a_full_buffer_refused),
       cmocka_unit_test(udp_ipv4_sockets_never_fragment),
+      cmocka_unit_test(udp_receive_buffer_reports_what_the_kernel_granted),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
