@@ -241,6 +241,7 @@ struct pf {
   enum rg_demux_kind kind;
   bool media; /* RTP or RTCP with an SSRC: the relay's path */
   uint32_t ssrc;
+  struct rg_broker_addr_node *const *bucket; /* of its source address (media only) */
   const struct rg_broker_leg *from, *to;
 };
 
@@ -267,15 +268,16 @@ static void prefetch_batch(const struct rg_broker *b, const struct rg_udp_rx_bat
     if (!pf[i].media)
       continue;
     pf[i].ssrc = be32(p->data + (pf[i].kind == RG_DEMUX_RTCP ? 4 : 8));
-    __builtin_prefetch(rg_broker_addr_bucket_(b, &p->from));
+    pf[i].bucket = rg_broker_addr_bucket_(b, &p->from);
+    __builtin_prefetch(pf[i].bucket);
   }
   for (int i = 0; i < n; i++) {
-    const struct rg_broker_addr_node *node = pf[i].media ? *rg_broker_addr_bucket_(b, &rx->pkt[i].from) : NULL;
+    const struct rg_broker_addr_node *node = pf[i].media ? *pf[i].bucket : NULL;
     if (node)
       __builtin_prefetch(node);
   }
   for (int i = 0; i < n; i++) {
-    const struct rg_broker_addr_node *node = pf[i].media ? *rg_broker_addr_bucket_(b, &rx->pkt[i].from) : NULL;
+    const struct rg_broker_addr_node *node = pf[i].media ? *pf[i].bucket : NULL;
     if (node && rg_addr_equal(&node->addr, &rx->pkt[i].from)) { /* the first node only: a prefetch must not walk */
       pf[i].from = node->leg;
       __builtin_prefetch(node->leg);
