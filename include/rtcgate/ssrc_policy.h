@@ -78,8 +78,8 @@ struct rg_ssrc_policy_counters {
   uint64_t dropped_bytes;
 };
 
-/* The counters sit next to the flags that every packet reads (one cache
- * line for both), ahead of the probe table. */
+/* The counters sit next to the flags that every packet reads (the struct's
+ * first two cache lines), ahead of the probe table. */
 struct rg_ssrc_policy {
   bool ready;
   uint8_t n;                                   /* entries used */

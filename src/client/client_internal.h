@@ -330,6 +330,9 @@ typedef void (*cl_udp_hub_done_cb)(void *arg, struct rg_client *c);
 int cl_udp_hub_new(struct cl_udp_hub **out, uint32_t clients, char *err, size_t err_cap);
 void cl_udp_hub_free(struct cl_udp_hub *h); /* flushes; its clients must be gone */
 int cl_udp_hub_fd(const struct cl_udp_hub *h);
+/* The kernel granted the socket a receive buffer big enough to be shared by
+ * thousands of users (without CAP_NET_ADMIN net.core.rmem_max caps it). */
+bool cl_udp_hub_roomy(const struct cl_udp_hub *h);
 void cl_udp_hub_get_stats(const struct cl_udp_hub *h, struct cl_udp_hub_stats *st);
 /* Gives c a slot and its local address (127.64.0.0/10 + slot : the hub's port). */
 int cl_udp_hub_attach(struct cl_udp_hub *h, struct rg_client *c, struct rg_addr *local);

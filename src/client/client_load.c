@@ -386,7 +386,7 @@ static void count(struct ld *l, struct ld_counts at0)
   me->lost = n.lost;
   me->w_received = n.received - at0.received;
   me->w_lost = n.lost > at0.lost ? n.lost - at0.lost : 0;
-  me->w_overflows = n.overflows - at0.overflows;
+  me->w_overflows = n.overflows > at0.overflows ? n.overflows - at0.overflows : 0;
 }
 
 /* One worker's whole run over its calls; the counts land in its share. */

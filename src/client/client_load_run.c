@@ -251,7 +251,9 @@ int rg_client_load_run(const struct rg_client_load_config *cfg, struct rg_client
     struct cl_udp_hub *probe = NULL;
     char why[128] = "";
     if (cl_udp_hub_new(&probe, 1, why, sizeof why) == RG_OK) {
-      shared = true;
+      shared = cfg->udp == RG_CLIENT_LOAD_UDP_SHARED || cl_udp_hub_roomy(probe);
+      if (!shared && cfg->verbose)
+        fprintf(stderr, "rtcgate-load: a UDP socket per user (net.core.rmem_max caps a shared socket's buffer)\n");
       cl_udp_hub_free(probe);
     } else if (cfg->udp == RG_CLIENT_LOAD_UDP_SHARED) {
       snprintf(err, err_cap, "no shared UDP socket: %s", why);

@@ -42,6 +42,8 @@ void rg_srtp_prefetch(const struct rg_srtp *s, int stage, uint32_t ssrc, bool rt
   case 0:
     __builtin_prefetch(s);
     __builtin_prefetch((const char *)s + 64); /* the RTP cipher state: struct rg_srtp's field order */
+    if (rtcp)
+      __builtin_prefetch(&s->rtcp);
     break;
   case 1:
     __builtin_prefetch(&s->slots[slot_hash(ssrc, s->hash_seed) & s->slot_mask]);

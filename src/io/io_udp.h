@@ -44,7 +44,11 @@ int rg_udp_sendto(int fd, const uint8_t *data, size_t len, const struct rg_addr 
  * datagram, which otherwise costs a keyed hash and an atomic on a table
  * shared by every core (~3 % of the broker's CPU at 100 k packets/s). PROBE
  * rather than DO: path MTU figures learnt from ICMP, which anyone can
- * forge, never make a send fail. rg_udp_bind sets it on IPv4 sockets. */
+ * forge, never make a send fail. The price: a datagram larger than the
+ * outgoing interface's MTU fails (EMSGSIZE, counted as a send error) instead
+ * of leaving in fragments; the broker accepts datagrams up to 2,048 bytes, so
+ * on a 1,500-byte link a peer sending 1,473-2,048-byte packets loses them.
+ * rg_udp_bind sets it on IPv4 sockets. */
 void rg_udp_set_dont_fragment(int fd);
 /* The receive buffer the kernel granted, in its own accounting (Linux
  * doubles what was asked, up to twice net.core.rmem_max); 0 when unknown. */
