@@ -16,6 +16,7 @@
 #include "client/client_internal.h"
 #include "io/io_clock.h"
 #include "io/io_udp.h"
+#include "rtcgate/demux.h"
 #include "rtcgate/error.h"
 
 /* epoll data: the client's address with a tag in its low bits (calloc
@@ -368,6 +369,34 @@ bool cl_process_datagram(struct rg_client *c, uint64_t now, const struct rg_addr
   return !media;
 }
 
+void cl_client_prefetch(const struct rg_client *c, int stage, bool rx, const uint8_t *data, size_t len)
+{
+  uint32_t ssrc;
+  bool rtcp = false;
+  if (stage == 0) {
+    /* struct rg_client's field order: cfg's per-packet fields, the lock,
+     * the flags and the hot part of call lie in its first 512 bytes. */
+    for (size_t off = 64; off < 512; off += 64)
+      __builtin_prefetch((const char *)c + off);
+    return;
+  }
+  if (!c->call.t)
+    return;
+  if (rx) {
+    enum rg_demux_kind k = rg_demux_classify(data, len);
+    if (k != RG_DEMUX_RTP && k != RG_DEMUX_RTCP)
+      return;
+    rtcp = k == RG_DEMUX_RTCP;
+    if (len < 12)
+      return;
+    ssrc = (uint32_t)data[rtcp ? 4 : 8] << 24 | (uint32_t)data[rtcp ? 5 : 9] << 16 |
+           (uint32_t)data[rtcp ? 6 : 10] << 8 | data[rtcp ? 7 : 11];
+  } else {
+    ssrc = c->call.ssrc;
+  }
+  rg_transport_prefetch(c->call.t, stage - 1, rx, ssrc, rtcp);
+}
+
 void cl_udp_send(struct rg_client *c, const uint8_t *data, size_t len, const struct rg_addr *to)
 {
   if (c->hub)
@@ -398,7 +427,9 @@ int cl_process_ready(struct rg_client *c, uint64_t now, bool ws_ready, bool udp_
 {
   int rc = RG_OK;
   pthread_mutex_lock(&c->mu);
-  if (!c->closed && (ws_ready || c->ws.state == CL_WS_TCP)) {
+  /* A ready client's WebSocket is open: only a connecting one is driven
+   * without an event (its TCP connect); c->ws is not read on a timer run. */
+  if (!c->closed && (ws_ready || (!c->ready && c->ws.state == CL_WS_TCP))) {
     if (cl_ws_io(&c->ws, ws_open_cb, ws_text_cb, c) != RG_OK)
       report_closed(c);
     else

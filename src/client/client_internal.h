@@ -217,32 +217,34 @@ enum cl_call_state {
   CL_CALL_MEDIA,    /* transport running */
 };
 
+/* Field order is for the per-packet path (send, receive, the timer check): a
+ * load run drives thousands of clients, and every line a packet reads is a
+ * cache miss, so those fields come first and the rest (names, the SDP, the
+ * 24 KB jitter buffer) after them. */
 struct cl_call {
+  struct rg_transport *t;
   int state;
-  bool caller;
+  bool caller, secured, recording;
+  uint8_t pt;
+  uint32_t ssrc;
+  uint32_t raw_seq;
+  uint64_t next_send, next_rtcp, next_play;
+  uint64_t ice_hold_until; /* callee: first ICE check not before this */
+  struct rg_rtp_tx tx;
+  struct rg_rtp_rx_stats rx;
+  uint64_t rtp_sent, rtp_bytes_sent, rtp_received, rtp_bytes_received, late, dropped;
+  uint64_t rtcp_sent, rtcp_received;
+  const struct rg_codec_ops *ops;
+  struct rg_codec *codec;
+  uint64_t t_start, t_secured;
+  struct rg_media_remote_report remote;
   char id[RG_CLIENT_ID_MAX], peer[RG_CLIENT_ID_MAX], display[RG_CLIENT_TEXT_MAX];
   char *remote_sdp; /* INCOMING: the broker's offer */
   char ufrag[CL_UFRAG_LEN + 1], pwd[CL_PWD_LEN + 1];
-  uint32_t ssrc;
-  struct rg_transport *t;
-  bool secured;
-  const struct rg_codec_ops *ops;
-  struct rg_codec *codec;
-  uint8_t pt;
-  uint64_t t_start, t_secured;
-  uint64_t next_send, next_rtcp, next_play;
-  uint64_t ice_hold_until; /* callee: first ICE check not before this */
-  uint32_t raw_seq;
   struct rg_tone tone;
   size_t wav_pos;
   struct rg_wav_writer rec;
-  bool recording;
-  struct rg_rtp_tx tx;
-  struct rg_rtp_rx_stats rx;
   struct rg_jb jb;
-  struct rg_media_remote_report remote;
-  uint64_t rtp_sent, rtp_bytes_sent, rtp_received, rtp_bytes_received, late, dropped;
-  uint64_t rtcp_sent, rtcp_received;
 };
 
 /* Delay histogram shared by the clients of a load run. */
@@ -256,8 +258,21 @@ void cl_hist_add(struct cl_hist *h, uint64_t us);
 double cl_hist_quantile_ms(const struct cl_hist *h, double q);
 
 struct rg_client {
-  /* configuration (strings copied) */
+  /* configuration (strings copied); raw_payload, raw_pps and user are read
+   * per packet */
   struct rg_client_config cfg;
+  /* per packet, with the hot part of call right after them */
+  pthread_mutex_t mu;
+  bool ready, closed, closed_reported;
+  uint32_t hub_slot;
+  struct cl_udp_hub *hub;     /* load mode: media through the hub, not udp_fd */
+  struct cl_hist *delay_hist; /* load mode: one-way delays of raw payloads */
+  uint64_t connect_deadline, next_ping;
+  int ep, tfd, efd, udp_fd;
+  bool shared_ep; /* ep belongs to the caller (load generator) */
+  uint64_t armed; /* what the timerfd is set to */
+  struct cl_call call;
+
   char *server, *token, *ca_file, *pin_text, *media_ip, *send_wav, *record_wav;
   struct cl_url url;
   uint8_t pin[32];
@@ -268,29 +283,19 @@ struct rg_client {
   struct rg_fingerprint fp;
   bool owns_shared;
 
-  int ep, tfd, efd, udp_fd;
-  bool shared_ep; /* ep belongs to the caller (load generator) */
   struct rg_addr local;
-  uint64_t armed; /* what the timerfd is set to */
 
   struct cl_ws ws;
-  bool ready, closed, closed_reported;
-  uint64_t connect_deadline, next_ping;
   char user[RG_CLIENT_ID_MAX];
 
-  struct cl_call call;
   struct rg_client_stats st;
   struct rg_pcm wav;     /* send_wav at the codec's rate (loaded per codec) */
   uint32_t wav_rate;
 
-  pthread_mutex_t mu;
   pthread_t thread;
   bool thread_running;
   volatile int stop;
 
-  struct cl_hist *delay_hist; /* load mode: one-way delays of raw payloads */
-  struct cl_udp_hub *hub;     /* load mode: media through the hub, not udp_fd */
-  uint32_t hub_slot;
   uint8_t rx_buf[CL_UDP_BATCH][CL_DGRAM_MAX];
 };
 
@@ -307,6 +312,15 @@ int cl_process_ready(struct rg_client *c, uint64_t now, bool ws_ready, bool udp_
  * False when it was RTP/RTCP, which leaves the client's timers as they were;
  * true when they may have moved (STUN, DTLS, a drop). */
 bool cl_process_datagram(struct rg_client *c, uint64_t now, const struct rg_addr *from, uint8_t *data, size_t len);
+/* Prefetch for a batch of packets over many clients (the load generator's
+ * receive batch and send tick), as the broker does for its legs: stage 0 for
+ * every client of the batch, then stage 1 for every one, and so on, each
+ * stage reading only what the one before fetched, so that the cache misses
+ * of one client overlap with the others' instead of coming one after the
+ * other. rx: the lines a received media datagram (data, len) will read; else
+ * the lines sending the next RTP packet will read. */
+#define CL_CLIENT_PREFETCH_STAGES (1 + RG_TRANSPORT_PREFETCH_STAGES)
+void cl_client_prefetch(const struct rg_client *c, int stage, bool rx, const uint8_t *data, size_t len);
 /* Sends a media datagram on the client's socket, or queues it on its hub. */
 void cl_udp_send(struct rg_client *c, const uint8_t *data, size_t len, const struct rg_addr *to);
 int cl_event_tag(uint64_t data, struct rg_client **c); /* 1: ws, 2: udp */

@@ -61,6 +61,7 @@ struct cl_udp_hub {
   struct sockaddr_storage rx_names[CL_HUB_BATCH];
   union hub_cmsg rx_ctl[CL_HUB_BATCH];
   uint8_t rx_buf[CL_HUB_BATCH][CL_DGRAM_MAX];
+  struct rg_client *rx_client[CL_HUB_BATCH]; /* whose each one is (NULL: stray or truncated) */
 };
 
 static void set_bufs(int fd)
@@ -279,9 +280,17 @@ void cl_udp_hub_read(struct cl_udp_hub *h, uint64_t now, cl_udp_hub_done_cb done
       return;
     for (int i = 0; i < n; i++) {
       struct msghdr *mh = &h->rx_msgs[i].msg_hdr;
-      struct rg_client *c = addressee(h, mh);
+      h->rx_client[i] = (mh->msg_flags & MSG_TRUNC) ? NULL : addressee(h, mh);
+    }
+    for (int stage = 0; stage < CL_CLIENT_PREFETCH_STAGES; stage++)
+      for (int i = 0; i < n; i++)
+        if (h->rx_client[i])
+          cl_client_prefetch(h->rx_client[i], stage, true, h->rx_buf[i], h->rx_msgs[i].msg_len);
+    for (int i = 0; i < n; i++) {
+      struct msghdr *mh = &h->rx_msgs[i].msg_hdr;
+      struct rg_client *c = h->rx_client[i];
       struct rg_addr from;
-      if (!c || (mh->msg_flags & MSG_TRUNC) ||
+      if (!c ||
           rg_udp_addr_from_sockaddr(&from, (struct sockaddr *)&h->rx_names[i], mh->msg_namelen) != RG_OK) {
         h->st.rx_stray++;
         continue;

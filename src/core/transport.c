@@ -208,6 +208,30 @@ static void drain_dtls_events(struct rg_transport *t)
     on_dtls_event(t, &de);
 }
 
+static bool inert(const struct rg_transport *t)
+{
+  return t->state == RG_TRANSPORT_FAILED;
+}
+
+static uint64_t ice_next_timeout(const struct rg_transport *t)
+{
+  return t->mode == RG_TRANSPORT_ICE_LITE ? rg_ice_lite_next_timeout(&t->ice.lite)
+                                          : rg_ice_agent_next_timeout(&t->ice.agent);
+}
+
+static uint64_t compute_due(const struct rg_transport *t)
+{
+  uint64_t a = ice_next_timeout(t), b = t->dtls_started ? rg_dtls_next_timeout(t->dtls) : UINT64_MAX;
+  return a < b ? a : b;
+}
+
+/* After anything that can queue output or move an ICE or DTLS deadline. */
+static void unsettle(struct rg_transport *t)
+{
+  t->settled = false;
+  t->due = compute_due(t);
+}
+
 int rg_transport_new(struct rg_transport **out, const struct rg_transport_config *cfg, uint64_t now_us)
 {
   struct rg_transport *t;
@@ -273,6 +297,7 @@ int rg_transport_new(struct rg_transport **out, const struct rg_transport_config
     if (err < 0)
       goto fail_cleanup;
   }
+  unsettle(t);
   *out = t;
   return RG_OK;
 
@@ -299,11 +324,6 @@ void rg_transport_free(struct rg_transport *t)
   rg_srtp_free(t->rx);
   rg_ssrc_policy_cleanup(&t->policy);
   free(t);
-}
-
-static bool inert(const struct rg_transport *t)
-{
-  return t->state == RG_TRANSPORT_FAILED;
 }
 
 static int handle_stun(struct rg_transport *t, uint64_t now_us, const struct rg_addr *from, const uint8_t *data,
@@ -341,15 +361,20 @@ int rg_transport_handle_datagram(struct rg_transport *t, uint64_t now_us, const 
                                  uint8_t *data, size_t len, struct rg_transport_media *media)
 {
   enum rg_demux_kind kind;
+  int err;
   t->rx_datagrams++;
   if (inert(t))
     return RG_ERR_CLOSED;
   kind = rg_demux_classify(data, len);
   switch (kind) {
   case RG_DEMUX_STUN:
-    return handle_stun(t, now_us, from, data, len);
+    err = handle_stun(t, now_us, from, data, len);
+    unsettle(t);
+    return err;
   case RG_DEMUX_DTLS:
-    return handle_dtls(t, now_us, from, data, len);
+    err = handle_dtls(t, now_us, from, data, len);
+    unsettle(t);
+    return err;
   case RG_DEMUX_RTP:
   case RG_DEMUX_RTCP:
     return rg_transport_handle_media(t, from, data, len, kind == RG_DEMUX_RTCP, media);
@@ -359,26 +384,17 @@ int rg_transport_handle_datagram(struct rg_transport *t, uint64_t now_us, const 
   }
 }
 
-static uint64_t ice_next_timeout(const struct rg_transport *t)
-{
-  return t->mode == RG_TRANSPORT_ICE_LITE ? rg_ice_lite_next_timeout(&t->ice.lite)
-                                          : rg_ice_agent_next_timeout(&t->ice.agent);
-}
-
 uint64_t rg_transport_next_timeout(const struct rg_transport *t)
 {
-  uint64_t a, b;
-  if (inert(t))
-    return UINT64_MAX;
-  a = ice_next_timeout(t);
-  b = t->dtls_started ? rg_dtls_next_timeout(t->dtls) : UINT64_MAX;
-  return a < b ? a : b;
+  return inert(t) ? UINT64_MAX : t->due;
 }
 
 int rg_transport_handle_timeout(struct rg_transport *t, uint64_t now_us)
 {
   if (inert(t))
     return RG_OK;
+  if (t->due > now_us)
+    return RG_OK; /* nothing is due: ICE and DTLS would find nothing to do */
   if (ice_next_timeout(t) <= now_us) {
     if (t->mode == RG_TRANSPORT_ICE_LITE)
       rg_ice_lite_handle_timeout(&t->ice.lite, now_us);
@@ -390,6 +406,7 @@ int rg_transport_handle_timeout(struct rg_transport *t, uint64_t now_us)
   if (t->dtls_started && rg_dtls_next_timeout(t->dtls) <= now_us)
     rg_dtls_handle_timeout(t->dtls, now_us);
   drain_dtls_events(t);
+  unsettle(t);
   return RG_OK;
 }
 
@@ -441,10 +458,9 @@ static int poll_ice(struct rg_transport *t, struct rg_transport_output *out, uin
   return RG_OK;
 }
 
-int rg_transport_poll(struct rg_transport *t, struct rg_transport_output *out, uint8_t *buf, size_t cap)
+static int poll_once(struct rg_transport *t, struct rg_transport_output *out, uint8_t *buf, size_t cap)
 {
   int err;
-  memset(out, 0, sizeof *out);
   if (!inert(t)) {
     err = poll_ice(t, out, buf, cap);
     if (err < 0 || out->kind != RG_TRANSPORT_OUT_NONE) {
@@ -477,6 +493,22 @@ int rg_transport_poll(struct rg_transport *t, struct rg_transport_output *out, u
   return RG_OK;
 }
 
+int rg_transport_poll(struct rg_transport *t, struct rg_transport_output *out, uint8_t *buf, size_t cap)
+{
+  int err;
+  memset(out, 0, sizeof *out);
+  if (t->settled)
+    return RG_OK;
+  err = poll_once(t, out, buf, cap);
+  if (err == RG_OK && out->kind == RG_TRANSPORT_OUT_NONE) {
+    t->due = compute_due(t); /* an ICE poll may have started a check */
+    t->settled = true;
+  } else {
+    unsettle(t);
+  }
+  return err;
+}
+
 int rg_transport_close(struct rg_transport *t, uint64_t now_us)
 {
   int err;
@@ -485,6 +517,7 @@ int rg_transport_close(struct rg_transport *t, uint64_t now_us)
   err = rg_dtls_close(t->dtls, now_us);
   t->state = RG_TRANSPORT_CLOSED;
   rg_ssrc_policy_set_ready(&t->policy, false);
+  unsettle(t);
   return err;
 }
 

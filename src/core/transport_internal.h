@@ -20,7 +20,15 @@ struct rg_transport {
   bool verified;
   bool have_peer;
   bool have_latest;
+  /* Settled: the last poll found nothing to send and no event, and nothing
+   * that could make some (a STUN or DTLS datagram, a timer, close) has
+   * happened since; the next poll returns "none" without asking ICE or DTLS.
+   * due: the earliest ICE/DTLS deadline, recomputed by every entry point
+   * that can move one. A client asks for both after every packet it sends;
+   * media never moves them. */
+  bool settled;
   uint8_t n_validated, next_validated;
+  uint64_t due;
   struct rg_srtp *tx; /* protect, keyed with our exporter half */
   struct rg_srtp *rx; /* unprotect, keyed with the peer's half */
   /* The nominated peer (lite) or remote (controlling). */
