@@ -35,6 +35,21 @@ struct rg_srtp_stream *rg_srtp_stream_find(const struct rg_srtp *s, uint32_t ssr
   }
 }
 
+/* The cipher's state for one packet: the EVP_CIPHER_CTX and OpenSSL's
+ * provider context behind it (the AES key schedule, GHASH's table), ~19
+ * lines for AES-GCM that a packet reads one miss after the other. The
+ * provider context is opaque, but OpenSSL 3.0 allocates it when the context
+ * is keyed, right after the EVP_CIPHER_CTX (measured here: 192 bytes on, 968
+ * bytes long for AES-GCM, 456 for AES-CTR), so the lines that follow the
+ * EVP_CIPHER_CTX are prefetched. Where the allocator put it elsewhere, these
+ * prefetches only waste a little bandwidth: nothing reads what they fetch. */
+#define SRTP_CIPHER_PREFETCH_BYTES 1152
+static void prefetch_cipher(const void *cipher)
+{
+  for (size_t off = 0; off < SRTP_CIPHER_PREFETCH_BYTES; off += 64)
+    __builtin_prefetch((const char *)cipher + off);
+}
+
 void rg_srtp_prefetch(const struct rg_srtp *s, int stage, uint32_t ssrc, bool rtcp)
 {
   const struct rg_srtp_stream *st;
@@ -47,7 +62,7 @@ void rg_srtp_prefetch(const struct rg_srtp *s, int stage, uint32_t ssrc, bool rt
     break;
   case 1:
     __builtin_prefetch(&s->slots[slot_hash(ssrc, s->hash_seed) & s->slot_mask]);
-    __builtin_prefetch(rtcp ? s->rtcp.cipher : s->rtp.cipher);
+    prefetch_cipher(rtcp ? s->rtcp.cipher : s->rtp.cipher);
     break;
   default:
     /* The first probe only: a prefetch must not walk. */
