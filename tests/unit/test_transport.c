@@ -9,6 +9,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "core/transport_internal.h"
 #include "transport_harness.h"
 
 #define SECONDS(s) ((uint64_t)(s) * 1000000ull)
@@ -290,6 +291,49 @@ static void prefetch_at_every_stage_changes_nothing(void **state)
   h_free(&h);
 }
 
+/* The transport keeps its next deadline instead of asking ICE and DTLS on
+ * every call: after every step (handshake with loss and retransmissions,
+ * keepalives, a cut path, consent loss) it must be what they say now. */
+static uint64_t due_checks;
+static void kept_deadline_is_current(struct harness *h)
+{
+  for (int i = 0; i < 2; i++) {
+    const struct rg_transport *t = h->side[i].t;
+    uint64_t ice = t->mode == RG_TRANSPORT_ICE_LITE ? rg_ice_lite_next_timeout(&t->ice.lite)
+                                                    : rg_ice_agent_next_timeout(&t->ice.agent);
+    uint64_t dtls = t->dtls_started ? rg_dtls_next_timeout(t->dtls) : UINT64_MAX;
+    uint64_t want = t->state == RG_TRANSPORT_FAILED ? UINT64_MAX : ice < dtls ? ice : dtls;
+    assert_int_equal(rg_transport_next_timeout(t), want);
+    due_checks++;
+  }
+}
+
+static void kept_deadline_is_what_ice_and_dtls_say_after_every_step(void **state)
+{
+  for (int role = 0; role < 2; role++) {
+    struct harness h;
+    struct h_options o = {.broker_dtls_role = role ? RG_DTLS_CLIENT : RG_DTLS_SERVER};
+    h_init(&h, &o);
+    h.each_step = kept_deadline_is_current;
+    h.loss_pct = 20; /* DTLS and ICE retransmit */
+    due_checks = 0;
+    h_run(&h, SECONDS(60), true);
+    for (int i = 0; i < 2; i++)
+      assert_int_equal(rg_transport_state(h.side[i].t), RG_TRANSPORT_READY);
+    h.loss_pct = 0;
+    for (uint16_t seq = 1; seq <= 20; seq++) /* media moves no deadline */
+      assert_int_equal(send_rtp(&h, 1, H_CLIENT_AUDIO, seq, NULL, NULL), 1);
+    kept_deadline_is_current(&h);
+    h_run(&h, SECONDS(20), false); /* consent checks */
+    h.cut = true;
+    h_run(&h, SECONDS(40), false); /* consent lost */
+    for (int i = 0; i < 2; i++)
+      assert_true(h_saw(&h.side[i], RG_TRANSPORT_EV_CONSENT_LOST));
+    assert_true(due_checks > 40); /* it saw the steps: ~50 of them */
+    h_free(&h);
+  }
+}
+
 static void srtp_from_an_unvalidated_address_is_dropped(void **state)
 {
   struct harness h;
@@ -394,6 +438,7 @@ int main(void)
     cmocka_unit_test(unknown_ssrc_is_dropped_and_counted_without_creating_srtp_state),
     cmocka_unit_test(replayed_and_tampered_srtp_are_dropped_and_next_packet_passes),
     cmocka_unit_test(prefetch_at_every_stage_changes_nothing),
+    cmocka_unit_test(kept_deadline_is_what_ice_and_dtls_say_after_every_step),
     cmocka_unit_test(srtp_from_an_unvalidated_address_is_dropped),
     cmocka_unit_test(consent_is_kept_alive_then_lost_30s_after_the_path_is_cut),
     cmocka_unit_test(configured_consent_timeout_closes_both_transports_after_it),

@@ -55,6 +55,8 @@ struct harness {
   uint64_t rng;
   bool cut; /* deliver nothing */
   uint64_t lost;
+  /* Called after every step of h_run, once both sides have drained. */
+  void (*each_step)(struct harness *h);
 };
 
 static inline uint32_t h_rand(struct harness *h)
@@ -221,6 +223,8 @@ static inline void h_run(struct harness *h, uint64_t duration_us, bool stop_when
     h_deliver_due(h);
     for (int i = 0; i < 2; i++)
       h_drain(h, i);
+    if (h->each_step)
+      h->each_step(h);
     if (stop_when_ready && rg_transport_state(h->side[0].t) == RG_TRANSPORT_READY &&
         rg_transport_state(h->side[1].t) == RG_TRANSPORT_READY && h->nq == 0)
       return;
