@@ -318,7 +318,9 @@ bool cl_process_datagram(struct rg_client *c, uint64_t now, const struct rg_addr
  * stage reading only what the one before fetched, so that the cache misses
  * of one client overlap with the others' instead of coming one after the
  * other. rx: the lines a received media datagram (data, len) will read; else
- * the lines sending the next RTP packet will read. */
+ * the lines sending the next RTP packet will read. It reads c->call without
+ * the client's lock: only for clients that the caller's own loop drives (the
+ * load generator's), never for one in thread mode. */
 #define CL_CLIENT_PREFETCH_STAGES (1 + RG_TRANSPORT_PREFETCH_STAGES)
 void cl_client_prefetch(const struct rg_client *c, int stage, bool rx, const uint8_t *data, size_t len);
 /* Sends a media datagram on the client's socket, or queues it on its hub. */
