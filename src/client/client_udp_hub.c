@@ -278,6 +278,9 @@ void cl_udp_hub_read(struct cl_udp_hub *h, uint64_t now, cl_udp_hub_done_cb done
     n = recvmmsg(h->fd, h->rx_msgs, CL_HUB_BATCH, MSG_DONTWAIT, NULL);
     if (n <= 0)
       return;
+    /* Whose each datagram is, taken once for the batch: no client is
+     * detached while the batch is handled (only rg_client_free detaches,
+     * never from inside a datagram's handling or the done callback). */
     for (int i = 0; i < n; i++) {
       struct msghdr *mh = &h->rx_msgs[i].msg_hdr;
       h->rx_client[i] = (mh->msg_flags & MSG_TRUNC) ? NULL : addressee(h, mh);

@@ -499,13 +499,9 @@ int rg_transport_poll(struct rg_transport *t, struct rg_transport_output *out, u
   memset(out, 0, sizeof *out);
   if (t->settled)
     return RG_OK;
+  /* Polling only hands out what is queued: it moves no deadline. */
   err = poll_once(t, out, buf, cap);
-  if (err == RG_OK && out->kind == RG_TRANSPORT_OUT_NONE) {
-    t->due = compute_due(t); /* an ICE poll may have started a check */
-    t->settled = true;
-  } else {
-    unsettle(t);
-  }
+  t->settled = err == RG_OK && out->kind == RG_TRANSPORT_OUT_NONE;
   return err;
 }
 
