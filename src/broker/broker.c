@@ -364,6 +364,8 @@ int rg_broker_start(struct rg_broker *b)
     return RG_ERR_STATE;
   if ((rc = rg_udp_bind(&b->bound, &b->fd, &b->bound)) < 0)
     return rc;
+  if (b->cfg.receive_buffer)
+    (void)rg_udp_set_receive_buffer(b->fd, b->cfg.receive_buffer, true);
   b->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (b->wakefd < 0) {
     rc = RG_ERR_STATE;
@@ -532,5 +534,5 @@ void rg_broker_receive_buffer(const struct rg_broker *b, size_t *granted, size_t
 {
   bool up = b && b->fd >= 0;
   *granted = up ? rg_udp_receive_buffer(b->fd) : 0;
-  *asked = up ? 2 * (size_t)RG_UDP_SOCKBUF : 0;
+  *asked = up ? 2 * (size_t)(b->cfg.receive_buffer ? b->cfg.receive_buffer : RG_UDP_SOCKBUF) : 0;
 }

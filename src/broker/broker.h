@@ -39,6 +39,11 @@ struct rg_broker_config {
   /* A secured leg whose peer sent no ICE check this long: LEG_FAILED
    * "timeout" (RFC 7675 consent). 0: 30000; else 100..600000. */
   uint32_t consent_timeout_ms;
+  /* Bytes asked for the media socket's receive buffer, the queue that rides
+   * out moments when the worker is not running. 0: RG_UDP_SOCKBUF (4 MB),
+   * capped by net.core.rmem_max. Set: asked for as an operator's explicit
+   * choice, beyond net.core.rmem_max where the process may (CAP_NET_ADMIN). */
+  uint32_t receive_buffer;
 };
 
 enum rg_leg_side { RG_LEG_CALLER = 0, RG_LEG_CALLEE = 1 };

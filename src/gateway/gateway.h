@@ -36,6 +36,7 @@ struct rg_gw_config {
   uint32_t consent_timeout_ms;    /* secured leg without ICE checks this long: hangup timeout (30000) */
   uint32_t max_unauth_sockets;    /* WebSockets open but not yet authenticated (1000) */
   uint32_t max_token_ttl_s;       /* a token lives at most this long, whatever ttl_s asks (86400) */
+  uint32_t media_receive_buffer;  /* bytes for the media socket's receive queue; 0: 4 MB within rmem_max */
 };
 
 void rg_gw_config_defaults(struct rg_gw_config *cfg);

@@ -174,6 +174,8 @@ int rg_gw_config_set(struct rg_gw_config *cfg, const char *key, const char *valu
     return set_ms(&cfg->ring_timeout_ms, value, 100, 3600000, err, cap, "ring-timeout-ms");
   if (key_is(key, "media-timeout-ms"))
     return set_ms(&cfg->media_timeout_ms, value, 100, 600000, err, cap, "media-timeout-ms");
+  if (key_is(key, "media-receive-buffer"))
+    return set_ms(&cfg->media_receive_buffer, value, 65536, 268435456, err, cap, "media-receive-buffer");
   if (key_is(key, "consent-timeout-ms"))
     return set_ms(&cfg->consent_timeout_ms, value, 100, 600000, err, cap, "consent-timeout-ms");
   if (key_is(key, "max-unauthenticated-sockets"))

@@ -79,7 +79,10 @@ static void on_tick(lws_sorted_usec_list_t *sul)
 {
   struct gw *gw = (struct gw *)(void *)((char *)sul - offsetof(struct gw, tick));
   uint64_t now = gw_now_us();
-  for (struct gw_conn *c = gw->conns; c; c = c->next) {
+  /* Every open socket that has not authenticated is counted in n_unauthed:
+   * with none, the walk over all sockets (thousands in a busy gateway, a
+   * cache miss each) would find nothing. */
+  for (struct gw_conn *c = gw->n_unauthed ? gw->conns : NULL; c; c = c->next) {
     if (!c->authed && !c->close_code && now >= c->auth_deadline_us) {
       gw->m.tokens_rejected++;
       gw_conn_send_error(c, NULL, "unauthorized", "no auth frame in time");
@@ -115,6 +118,7 @@ static int start_broker(struct gw *gw)
       .setup_timeout_ms = gw->cfg.media_timeout_ms,
       .max_calls = gw->cfg.max_calls,
       .consent_timeout_ms = gw->cfg.consent_timeout_ms,
+      .receive_buffer = gw->cfg.media_receive_buffer,
       .now_unix = (uint64_t)gw_unix_now(),
   };
   int rc = rg_broker_new(&gw->broker, &bc, gw_events_push, gw);
@@ -165,8 +169,9 @@ static void print_banner(struct gw *gw)
   rg_broker_receive_buffer(gw->broker, &granted, &asked);
   if (granted && granted < asked)
     printf("rtcgate: note: the media socket's receive buffer is %zu KB, less than the %zu KB asked "
-           "(net.core.rmem_max caps it); for many calls: sysctl -w net.core.rmem_max=%u\n",
-           granted / 1024, asked / 1024, (unsigned)RG_UDP_SOCKBUF);
+           "(net.core.rmem_max caps it); for many calls: sysctl -w net.core.rmem_max=%zu, or "
+           "media-receive-buffer = %zu with CAP_NET_ADMIN\n",
+           granted / 1024, asked / 1024, asked / 2, asked / 2);
   if (gw->cfg.demo)
     printf("rtcgate: demo: open https://%s%s%s:%u/ in two tabs (accept the self-signed certificate)\n",
            v6 ? "[" : "", ip, v6 ? "]" : "", (unsigned)gw->bound_port);

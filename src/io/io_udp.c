@@ -99,6 +99,14 @@ void rg_udp_set_dont_fragment(int fd)
   (void)setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &probe, sizeof probe);
 }
 
+size_t rg_udp_set_receive_buffer(int fd, size_t bytes, bool force)
+{
+  int size = bytes > (size_t)(INT32_MAX / 2) ? INT32_MAX / 2 : (int)bytes;
+  if (!force || setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size) != 0)
+    (void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+  return rg_udp_receive_buffer(fd);
+}
+
 size_t rg_udp_receive_buffer(int fd)
 {
   int size = 0;

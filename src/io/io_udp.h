@@ -53,6 +53,11 @@ void rg_udp_set_dont_fragment(int fd);
 /* The receive buffer the kernel granted, in its own accounting (Linux
  * doubles what was asked, up to twice net.core.rmem_max); 0 when unknown. */
 size_t rg_udp_receive_buffer(int fd);
+/* Asks for a receive buffer of `bytes` (the kernel doubles it for its own
+ * bookkeeping); net.core.rmem_max caps it, except with force where the
+ * process may exceed the cap (CAP_NET_ADMIN: SO_RCVBUFFORCE). Returns what
+ * the socket got, as rg_udp_receive_buffer. */
+size_t rg_udp_set_receive_buffer(int fd, size_t bytes, bool force);
 /* Datagrams the kernel dropped on arrival at this socket since it was opened,
  * mostly because its receive buffer was full (SO_MEMINFO's drop count);
  * 0 where the kernel cannot say. */

@@ -1,12 +1,14 @@
 /* src/io: the monotonic clock, the timer heap, the epoll loop and UDP batches on loopback. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
 
 #include <netinet/in.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -324,6 +326,48 @@ static void udp_receive_buffer_reports_what_the_kernel_granted(void **state)
   close(fd);
 }
 
+/* Whether this process holds CAP_NET_ADMIN (bit 12 of CapEff). */
+static bool has_net_admin(void)
+{
+  char line[256];
+  unsigned long long eff = 0;
+  bool found = false;
+  FILE *f = fopen("/proc/self/status", "r");
+  while (f && !found && fgets(line, sizeof line, f))
+    found = sscanf(line, "CapEff: %llx", &eff) == 1;
+  if (f)
+    fclose(f);
+  return found && (eff >> 12 & 1);
+}
+
+/* An explicit size beyond net.core.rmem_max: capped without force; with
+ * force granted in full where the process holds CAP_NET_ADMIN, and capped
+ * as before where it does not. */
+static void udp_receive_buffer_is_forced_past_rmem_max_only_when_asked(void **state)
+{
+  unsigned long cap = 0;
+  FILE *f = fopen("/proc/sys/net/core/rmem_max", "r");
+  int fd;
+  size_t want, got;
+  struct rg_addr bound;
+  (void)state;
+  if (!f || fscanf(f, "%lu", &cap) != 1 || cap == 0 || cap > (64ul << 20)) {
+    if (f)
+      fclose(f);
+    skip();
+  }
+  fclose(f);
+  want = 2 * cap;
+  bind_loopback(&fd, &bound);
+  assert_int_equal(rg_udp_set_receive_buffer(fd, want, false), 2 * cap);
+  got = rg_udp_set_receive_buffer(fd, want, true);
+  if (has_net_admin())
+    assert_int_equal(got, 2 * want);
+  else
+    assert_int_equal(got, 2 * cap);
+  close(fd);
+}
+
 /* IPv4 media sockets set DF and ignore ICMP-learnt path MTUs (io_udp.h says
  * why): the socket option the kernel reads back is PROBE. */
 static void udp_ipv4_sockets_never_fragment(void **state)
@@ -352,6 +396,7 @@ int main(void)
       cmocka_unit_test(udp_receive_drops_count_what_a_full_buffer_refused),
       cmocka_unit_test(udp_ipv4_sockets_never_fragment),
       cmocka_unit_test(udp_receive_buffer_reports_what_the_kernel_granted),
+      cmocka_unit_test(udp_receive_buffer_is_forced_past_rmem_max_only_when_asked),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
