@@ -96,6 +96,9 @@ struct rg_broker_metrics {
   /* Datagrams the kernel dropped because the media socket's receive buffer
    * was full: the worker fell behind (net.core.rmem_max caps the buffer). */
   uint64_t receive_overflows;
+  /* The media socket's receive buffer in bytes, as the kernel reports it
+   * (twice what was granted: its bookkeeping counts in the same budget). */
+  uint64_t receive_buffer_bytes;
 };
 
 /* Every call below returns RG_ERR_CLOSED at once (err "media broker

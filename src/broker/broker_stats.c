@@ -87,4 +87,5 @@ void rg_broker_fill_metrics_(const struct rg_broker *b, struct rg_broker_metrics
   m->dtls_deferred = b->tot.dtls_deferred;
   m->dtls_defer_dropped = b->tot.dtls_defer_dropped;
   m->receive_overflows = b->fd >= 0 ? rg_udp_receive_drops(b->fd) : 0;
+  m->receive_buffer_bytes = b->fd >= 0 ? rg_udp_receive_buffer(b->fd) : 0;
 }

@@ -78,6 +78,9 @@ int gw_route_metrics(struct gw *gw, struct lws *wsi, struct gw_http_req *req)
   put(&b, "rtcgate_media_receive_overflows_total", "counter",
       "Datagrams the kernel dropped: the media socket's receive buffer was full (the broker fell behind).", NULL,
       bm.receive_overflows);
+  put(&b, "rtcgate_media_receive_buffer_bytes", "gauge",
+      "The media socket's receive buffer as the kernel reports it (twice the size granted).", NULL,
+      bm.receive_buffer_bytes);
   put(&b, "rtcgate_broker_metrics_fetches_total", "counter",
       "Times /metrics fetched the broker's counters (at most 4 per second; they may be 250 ms old).", NULL,
       gw->m.broker_metrics_fetches);

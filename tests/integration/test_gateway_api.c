@@ -237,6 +237,21 @@ static unsigned long long metric(const char *text, const char *name)
   return ~0ull;
 }
 
+static unsigned long long min_u64(unsigned long long a, unsigned long long b)
+{
+  return a < b ? a : b;
+}
+
+static unsigned long long rmem_max(void)
+{
+  unsigned long long v = 0;
+  FILE *f = fopen("/proc/sys/net/core/rmem_max", "r");
+  assert_non_null(f);
+  assert_int_equal(fscanf(f, "%llu", &v), 1);
+  fclose(f);
+  return v;
+}
+
 static void metrics_count_tokens_issued_and_rejected(void **state)
 {
   (void)state;
@@ -252,6 +267,8 @@ static void metrics_count_tokens_issued_and_rejected(void **state)
   assert_true(metric(r.body, "rtcgate_dtls_failures_total{reason=\"fingerprint\"}") != ~0ull);
   assert_true(metric(r.body, "rtcgate_tokens_rejected_total") != ~0ull);
   assert_int_equal(metric(r.body, "rtcgate_media_receive_overflows_total"), 0); /* an idle socket drops nothing */
+  /* No media-receive-buffer set: 4 MB asked, within net.core.rmem_max, never forced past it. */
+  assert_int_equal(metric(r.body, "rtcgate_media_receive_buffer_bytes"), 2 * min_u64(4u << 20, rmem_max()));
   gwc_resp_free(&r);
   assert_non_null(gwc_token(srv.port, GWS_APP_KEY, "{\"user\":\"erin\"}"));
   assert_int_equal(gwc_http(srv.port, "GET", "/metrics", NULL, NULL, &r), 0);
@@ -555,7 +572,8 @@ static void config_file_settings_apply_and_flags_override(void **state)
   char conf[] = "/tmp/rtcgate-itest-conf-XXXXXX";
   int fd = mkstemp(conf);
   assert_true(fd >= 0);
-  static const char text[] = "# test config\ndemo = true\nlisten = 127.0.0.1:1\nring_timeout_ms = 5000\n";
+  static const char text[] =
+      "# test config\ndemo = true\nlisten = 127.0.0.1:1\nring_timeout_ms = 5000\nmedia_receive_buffer = 1048576\n";
   assert_int_equal(write(fd, text, sizeof(text) - 1), (ssize_t)sizeof(text) - 1);
   close(fd);
   struct gw_server s2;
@@ -565,6 +583,12 @@ static void config_file_settings_apply_and_flags_override(void **state)
   struct gwc_resp r;
   assert_int_equal(gwc_http(s2.port, "GET", "/", NULL, NULL, &r), 0);
   assert_int_equal(r.status, 200); /* demo = true from the file */
+  gwc_resp_free(&r);
+  /* media_receive_buffer from the file: 1 MB asked, forced past net.core.rmem_max where the server may
+   * (test_io checks the forcing itself), else capped by it. */
+  assert_int_equal(gwc_http(s2.port, "GET", "/metrics", NULL, NULL, &r), 0);
+  unsigned long long rb = metric(r.body, "rtcgate_media_receive_buffer_bytes");
+  assert_true(rb >= 2 * min_u64(1u << 20, rmem_max()) && rb <= 2u << 20);
   gwc_resp_free(&r);
   assert_int_equal(gw_server_stop(&s2), 0);
   unlink(conf);
