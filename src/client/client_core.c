@@ -16,7 +16,6 @@
 #include "client/client_internal.h"
 #include "io/io_clock.h"
 #include "io/io_udp.h"
-#include "rtcgate/demux.h"
 #include "rtcgate/error.h"
 
 /* epoll data: the client's address with a tag in its low bits (calloc
@@ -369,10 +368,8 @@ bool cl_process_datagram(struct rg_client *c, uint64_t now, const struct rg_addr
   return !media;
 }
 
-void cl_client_prefetch(const struct rg_client *c, int stage, bool rx, const uint8_t *data, size_t len)
+void cl_client_prefetch(const struct rg_client *c, int stage, bool rx, uint32_t ssrc, bool rtcp)
 {
-  uint32_t ssrc;
-  bool rtcp = false;
   if (stage == 0) {
     /* struct rg_client's field order: cfg's per-packet fields, the lock,
      * the flags and the hot part of call lie in its first 512 bytes. */
@@ -380,21 +377,8 @@ void cl_client_prefetch(const struct rg_client *c, int stage, bool rx, const uin
       __builtin_prefetch((const char *)c + off);
     return;
   }
-  if (!c->call.t)
-    return;
-  if (rx) {
-    enum rg_demux_kind k = rg_demux_classify(data, len);
-    if (k != RG_DEMUX_RTP && k != RG_DEMUX_RTCP)
-      return;
-    rtcp = k == RG_DEMUX_RTCP;
-    if (len < 12)
-      return;
-    ssrc = (uint32_t)data[rtcp ? 4 : 8] << 24 | (uint32_t)data[rtcp ? 5 : 9] << 16 |
-           (uint32_t)data[rtcp ? 6 : 10] << 8 | data[rtcp ? 7 : 11];
-  } else {
-    ssrc = c->call.ssrc;
-  }
-  rg_transport_prefetch(c->call.t, stage - 1, rx, ssrc, rtcp);
+  if (c->call.t)
+    rg_transport_prefetch(c->call.t, stage - 1, rx, rx ? ssrc : c->call.ssrc, rx && rtcp);
 }
 
 void cl_udp_send(struct rg_client *c, const uint8_t *data, size_t len, const struct rg_addr *to)

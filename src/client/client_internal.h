@@ -317,12 +317,13 @@ bool cl_process_datagram(struct rg_client *c, uint64_t now, const struct rg_addr
  * every client of the batch, then stage 1 for every one, and so on, each
  * stage reading only what the one before fetched, so that the cache misses
  * of one client overlap with the others' instead of coming one after the
- * other. rx: the lines a received media datagram (data, len) will read; else
- * the lines sending the next RTP packet will read. It reads c->call without
+ * other. rx: the lines a received SRTP or SRTCP datagram of ssrc will read;
+ * else the lines sending the next RTP packet will read (ssrc and rtcp
+ * unused: the client's own SSRC is read once stage 0 fetched it). It reads c->call without
  * the client's lock: only for clients that the caller's own loop drives (the
  * load generator's), never for one in thread mode. */
 #define CL_CLIENT_PREFETCH_STAGES (1 + RG_TRANSPORT_PREFETCH_STAGES)
-void cl_client_prefetch(const struct rg_client *c, int stage, bool rx, const uint8_t *data, size_t len);
+void cl_client_prefetch(const struct rg_client *c, int stage, bool rx, uint32_t ssrc, bool rtcp);
 /* Sends a media datagram on the client's socket, or queues it on its hub. */
 void cl_udp_send(struct rg_client *c, const uint8_t *data, size_t len, const struct rg_addr *to);
 int cl_event_tag(uint64_t data, struct rg_client **c); /* 1: ws, 2: udp */

@@ -168,7 +168,7 @@ static void run_batch(struct ld *l, struct rg_client **batch, uint32_t n, uint64
 {
   for (int stage = 0; stage < CL_CLIENT_PREFETCH_STAGES; stage++)
     for (uint32_t k = 0; k < n; k++)
-      cl_client_prefetch(batch[k], stage, false, NULL, 0);
+      cl_client_prefetch(batch[k], stage, false, 0, false);
   for (uint32_t k = 0; k < n; k++)
     run_client(l, batch[k], now, false, false);
 }

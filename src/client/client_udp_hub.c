@@ -24,7 +24,9 @@
 #include <unistd.h>
 
 #include "client/client_internal.h"
+#include "core/rtp_bytes_internal.h"
 #include "io/io_udp.h"
+#include "rtcgate/demux.h"
 #include "rtcgate/error.h"
 
 #define HUB_NET 0x7f400001u       /* 127.64.0.1: the first client's address */
@@ -61,7 +63,13 @@ struct cl_udp_hub {
   struct sockaddr_storage rx_names[CL_HUB_BATCH];
   union hub_cmsg rx_ctl[CL_HUB_BATCH];
   uint8_t rx_buf[CL_HUB_BATCH][CL_DGRAM_MAX];
-  struct rg_client *rx_client[CL_HUB_BATCH]; /* whose each one is (NULL: stray or truncated) */
+  /* Per datagram of the batch, taken once: whose it is (NULL: stray or
+   * truncated) and, for SRTP/SRTCP, the SSRC the prefetch passes follow. */
+  struct hub_rx_meta {
+    struct rg_client *client;
+    uint32_t ssrc;
+    bool media, rtcp;
+  } rx_meta[CL_HUB_BATCH];
 };
 
 static void set_bufs(int fd)
@@ -283,15 +291,22 @@ void cl_udp_hub_read(struct cl_udp_hub *h, uint64_t now, cl_udp_hub_done_cb done
      * never from inside a datagram's handling or the done callback). */
     for (int i = 0; i < n; i++) {
       struct msghdr *mh = &h->rx_msgs[i].msg_hdr;
-      h->rx_client[i] = (mh->msg_flags & MSG_TRUNC) ? NULL : addressee(h, mh);
+      struct hub_rx_meta *m = &h->rx_meta[i];
+      enum rg_demux_kind k = rg_demux_classify(h->rx_buf[i], h->rx_msgs[i].msg_len);
+      m->client = (mh->msg_flags & MSG_TRUNC) ? NULL : addressee(h, mh);
+      m->rtcp = k == RG_DEMUX_RTCP;
+      m->media = (k == RG_DEMUX_RTP || m->rtcp) && h->rx_msgs[i].msg_len >= 12;
+      m->ssrc = m->media ? rg_be32(h->rx_buf[i] + (m->rtcp ? 4 : 8)) : 0;
     }
     for (int stage = 0; stage < CL_CLIENT_PREFETCH_STAGES; stage++)
-      for (int i = 0; i < n; i++)
-        if (h->rx_client[i])
-          cl_client_prefetch(h->rx_client[i], stage, true, h->rx_buf[i], h->rx_msgs[i].msg_len);
+      for (int i = 0; i < n; i++) {
+        const struct hub_rx_meta *m = &h->rx_meta[i];
+        if (m->client && (stage == 0 || m->media))
+          cl_client_prefetch(m->client, stage, true, m->ssrc, m->rtcp);
+      }
     for (int i = 0; i < n; i++) {
       struct msghdr *mh = &h->rx_msgs[i].msg_hdr;
-      struct rg_client *c = h->rx_client[i];
+      struct rg_client *c = h->rx_meta[i].client;
       struct rg_addr from;
       if (!c ||
           rg_udp_addr_from_sockaddr(&from, (struct sockaddr *)&h->rx_names[i], mh->msg_namelen) != RG_OK) {

@@ -134,7 +134,7 @@ static int set_bool(bool *dst, const char *v, char *err, size_t cap, const char 
   return 0;
 }
 
-static int set_ms(uint32_t *dst, const char *v, uint32_t min, uint32_t max, char *err, size_t cap, const char *key)
+static int set_u32(uint32_t *dst, const char *v, uint32_t min, uint32_t max, char *err, size_t cap, const char *key)
 {
   if (!parse_u32(v, min, max, dst)) {
     snprintf(err, cap, "%s: expected an integer from %u to %u", key, (unsigned)min, (unsigned)max);
@@ -169,21 +169,21 @@ int rg_gw_config_set(struct rg_gw_config *cfg, const char *key, const char *valu
   if (key_is(key, "demo"))
     return set_bool(&cfg->demo, value, err, cap, "demo");
   if (key_is(key, "auth-timeout-ms"))
-    return set_ms(&cfg->auth_timeout_ms, value, 100, 600000, err, cap, "auth-timeout-ms");
+    return set_u32(&cfg->auth_timeout_ms, value, 100, 600000, err, cap, "auth-timeout-ms");
   if (key_is(key, "ring-timeout-ms"))
-    return set_ms(&cfg->ring_timeout_ms, value, 100, 3600000, err, cap, "ring-timeout-ms");
+    return set_u32(&cfg->ring_timeout_ms, value, 100, 3600000, err, cap, "ring-timeout-ms");
   if (key_is(key, "media-timeout-ms"))
-    return set_ms(&cfg->media_timeout_ms, value, 100, 600000, err, cap, "media-timeout-ms");
+    return set_u32(&cfg->media_timeout_ms, value, 100, 600000, err, cap, "media-timeout-ms");
   if (key_is(key, "media-receive-buffer"))
-    return set_ms(&cfg->media_receive_buffer, value, 65536, 268435456, err, cap, "media-receive-buffer");
+    return set_u32(&cfg->media_receive_buffer, value, 65536, 268435456, err, cap, "media-receive-buffer");
   if (key_is(key, "consent-timeout-ms"))
-    return set_ms(&cfg->consent_timeout_ms, value, 100, 600000, err, cap, "consent-timeout-ms");
+    return set_u32(&cfg->consent_timeout_ms, value, 100, 600000, err, cap, "consent-timeout-ms");
   if (key_is(key, "max-unauthenticated-sockets"))
-    return set_ms(&cfg->max_unauth_sockets, value, 1, 10000, err, cap, "max-unauthenticated-sockets");
+    return set_u32(&cfg->max_unauth_sockets, value, 1, 10000, err, cap, "max-unauthenticated-sockets");
   if (key_is(key, "max-token-ttl-s"))
-    return set_ms(&cfg->max_token_ttl_s, value, 1, 86400, err, cap, "max-token-ttl-s");
+    return set_u32(&cfg->max_token_ttl_s, value, 1, 86400, err, cap, "max-token-ttl-s");
   if (key_is(key, "max-calls"))
-    return set_ms(&cfg->max_calls, value, 1, 100000, err, cap, "max-calls");
+    return set_u32(&cfg->max_calls, value, 1, 100000, err, cap, "max-calls");
   snprintf(err, cap, "unknown setting \"%.64s\"", key);
   return RG_ERR_NOT_FOUND;
 }
