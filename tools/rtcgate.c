@@ -13,7 +13,8 @@ static void usage(FILE *f)
 {
   fprintf(f,
           "usage: rtcgate serve [--config FILE] [--listen ADDR:PORT] [--media-address IP] [--media-port PORT]\n"
-          "                     [--cert FILE --key FILE] [--state-dir DIR] [--demo] [--web-dir DIR]\n"
+          "                     [--media-workers N] [--cert FILE --key FILE] [--state-dir DIR] [--demo]\n"
+          "                     [--web-dir DIR]\n"
           "       rtcgate version\n"
           "       rtcgate help\n"
           "\n"

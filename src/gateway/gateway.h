@@ -3,8 +3,8 @@
  * tools/rtcgate.c parses the command line into a struct rg_gw_config (flags
  * and config-file lines go through the same rg_gw_config_set, so a config
  * file holds exactly the settings the flags do) and calls rg_gw_run, which
- * owns the libwebsockets context (one thread) and the media broker (its own
- * worker thread, src/broker/broker.h) until SIGINT or SIGTERM.
+ * owns the libwebsockets context (one thread) and the media brokers (one per
+ * media worker thread, src/broker/broker.h, src/gateway/gw_media.c) until SIGINT or SIGTERM.
  * The protocol is documented in docs/protocol.md, the settings in
  * docs/config.md.
  */
@@ -18,6 +18,7 @@
 #define RG_GW_VERSION "0.1.0"
 #define RG_GW_PATH_MAX 1024
 #define RG_GW_IP_MAX 64
+#define RG_GW_MEDIA_WORKERS_MAX 16
 
 struct rg_gw_config {
   char listen_ip[RG_GW_IP_MAX]; /* HTTPS/WSS address (127.0.0.1) */
@@ -37,6 +38,7 @@ struct rg_gw_config {
   uint32_t max_unauth_sockets;    /* WebSockets open but not yet authenticated (1000) */
   uint32_t max_token_ttl_s;       /* a token lives at most this long, whatever ttl_s asks (86400) */
   uint32_t media_receive_buffer;  /* bytes for the media socket's receive queue; 0: 4 MB within rmem_max */
+  uint32_t media_workers;         /* media worker threads, worker i on udp media_port + i (1) */
 };
 
 void rg_gw_config_defaults(struct rg_gw_config *cfg);

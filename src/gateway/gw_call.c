@@ -51,11 +51,11 @@ void gw_call_end(struct gw_call *call, const char *reason, const struct gw_conn 
   if (call->next)
     call->next->prev = call->prev;
   gw->n_calls--;
+  gw->worker_calls[call->worker]--;
   for (int i = 0; i < 2; i++)
     if (legs[i] && legs[i] != except)
       send_hangup(legs[i], call->id, reason);
-  if (gw->broker)
-    rg_broker_hangup(gw->broker, call->id);
+  rg_broker_hangup(gw->broker[call->worker], call->id);
   fprintf(stderr, "rtcgate: gateway: call %s (%s -> %s) ended: %s\n", call->id, call->user[0], call->user[1], reason);
   free(call);
 }
@@ -70,17 +70,20 @@ static bool dest_allowed(const struct gw_claims *c, const char *to)
   return false;
 }
 
+/* The offer goes to the media worker holding the fewest calls (gw_media.c);
+ * *worker says which, for everything the call does later. */
 static int offer_to_broker(struct gw_conn *caller, const char *id, const char *sdp, size_t len, char **offer,
-                           unsigned *kinds)
+                           unsigned *kinds, unsigned *worker)
 {
   struct gw *gw = caller->gw;
   char err[RG_BROKER_ERR_MAX];
   err[0] = '\0';
-  if (!gw->broker) {
+  if (!gw->n_brokers) {
     gw_conn_send_error(caller, id, "limit", "no media broker");
     return -1;
   }
-  int rc = rg_broker_offer(gw->broker, id, sdp, len, offer, kinds, err, sizeof(err));
+  *worker = gw_media_pick(gw);
+  int rc = rg_broker_offer(gw->broker[*worker], id, sdp, len, offer, kinds, err, sizeof(err));
   if (rc == 0)
     return 0;
   if (rc == RG_ERR_CLOSED)
@@ -128,23 +131,24 @@ void gw_call_start(struct gw_conn *caller, const char *id, const char *to, const
     return;
   }
   char *offer = NULL;
-  unsigned kinds = 0;
-  if (offer_to_broker(caller, id, sdp, sdp_len, &offer, &kinds) != 0)
+  unsigned kinds = 0, worker = 0;
+  if (offer_to_broker(caller, id, sdp, sdp_len, &offer, &kinds, &worker) != 0)
     return;
   if (kinds & ~caller->claims.media) {
-    rg_broker_hangup(gw->broker, id);
+    rg_broker_hangup(gw->broker[worker], id);
     free(offer);
     send_hangup(caller, id, "forbidden");
     return;
   }
   struct gw_call *call = calloc(1, sizeof(*call));
   if (!call) {
-    rg_broker_hangup(gw->broker, id);
+    rg_broker_hangup(gw->broker[worker], id);
     free(offer);
     gw_conn_send_error(caller, id, "limit", "out of memory");
     return;
   }
   call->gw = gw;
+  call->worker = worker;
   snprintf(call->id, sizeof(call->id), "%s", id);
   call->leg[RG_LEG_CALLER] = caller;
   call->leg[RG_LEG_CALLEE] = callee;
@@ -158,6 +162,7 @@ void gw_call_start(struct gw_conn *caller, const char *id, const char *to, const
     gw->calls->prev = call;
   gw->calls = call;
   gw->n_calls++;
+  gw->worker_calls[worker]++;
   gw->m.calls_started++;
   caller->call = callee->call = call;
   fprintf(stderr, "rtcgate: gateway: call %s: %s -> %s ringing\n", id, caller->claims.user, to);
@@ -195,7 +200,7 @@ void gw_call_answer(struct gw_conn *callee, const char *id, const char *sdp, siz
   err[0] = '\0';
   char *answer = NULL;
   unsigned kinds = 0;
-  int rc = rg_broker_answer(call->gw->broker, id, sdp, sdp_len, &answer, &kinds, err, sizeof(err));
+  int rc = rg_broker_answer(call->gw->broker[call->worker], id, sdp, sdp_len, &answer, &kinds, err, sizeof(err));
   if (rc == RG_ERR_NOT_FOUND || rc == RG_ERR_CLOSED) { /* the broker lost the call, or is gone */
     gw_call_end(call, "media_failed", NULL);
     return;

@@ -35,6 +35,7 @@ void rg_gw_config_defaults(struct rg_gw_config *cfg)
   cfg->consent_timeout_ms = 30000; /* RFC 7675 §5.1 */
   cfg->max_unauth_sockets = 1000;  /* GW_WS_UNAUTH_DEFAULT */
   cfg->max_token_ttl_s = 86400;    /* GW_TTL_MAX_S: no cap beyond the ttl_s rule */
+  cfg->media_workers = 1;
 }
 
 static bool parse_u32(const char *v, uint32_t min, uint32_t max, uint32_t *out)
@@ -176,6 +177,8 @@ int rg_gw_config_set(struct rg_gw_config *cfg, const char *key, const char *valu
     return set_u32(&cfg->media_timeout_ms, value, 100, 600000, err, cap, "media-timeout-ms");
   if (key_is(key, "media-receive-buffer"))
     return set_u32(&cfg->media_receive_buffer, value, 65536, 268435456, err, cap, "media-receive-buffer");
+  if (key_is(key, "media-workers"))
+    return set_u32(&cfg->media_workers, value, 1, RG_GW_MEDIA_WORKERS_MAX, err, cap, "media-workers");
   if (key_is(key, "consent-timeout-ms"))
     return set_u32(&cfg->consent_timeout_ms, value, 100, 600000, err, cap, "consent-timeout-ms");
   if (key_is(key, "max-unauthenticated-sockets"))

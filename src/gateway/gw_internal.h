@@ -1,7 +1,7 @@
 /* rtcgate gateway — shared-internal types and functions (not installed).
  *
  * Threading: everything here runs on the libwebsockets service thread except
- * gw_events_push, which the broker thread calls (it only copies the event
+ * gw_events_push, which the media workers' threads call (it only copies the event
  * under gw->ev_lock and wakes the service loop).
  */
 #ifndef RTCGATE_GW_INTERNAL_H
@@ -125,6 +125,7 @@ struct gw_call {
   int state;
   uint64_t ring_deadline_us;
   int64_t created_at;
+  unsigned worker; /* the media worker (gw->broker index) holding both legs */
 };
 
 struct gw_event_node {
@@ -149,7 +150,10 @@ struct gw {
   void *foreign_loops[1]; /* what lws is handed: {loop} */
   struct rg_broker_metrics bm_cache; /* broker counters for /metrics, and when they were fetched */
   uint64_t bm_cache_us;
-  struct rg_broker *broker;
+  struct rg_broker *broker[RG_GW_MEDIA_WORKERS_MAX]; /* one per media worker (gw_media.c), [0, n_brokers) */
+  unsigned n_brokers;
+  size_t worker_calls[RG_GW_MEDIA_WORKERS_MAX]; /* calls placed on each worker */
+  uint16_t media_ports[RG_GW_MEDIA_WORKERS_MAX]; /* the UDP port each worker bound */
   uint8_t app_key_hash[32];
   struct gw_tokens tokens;
   struct gw_conn *conns; /* every WebSocket, authenticated or not */
@@ -160,7 +164,7 @@ struct gw {
   size_t n_calls;
   struct gw_metrics m;
   lws_sorted_usec_list_t tick;
-  uint16_t bound_port, media_port;
+  uint16_t bound_port;
   /* broker thread -> service thread */
   pthread_mutex_t ev_lock;
   struct gw_event_node *ev_head, *ev_tail;
@@ -178,6 +182,17 @@ size_t gw_b64url(const uint8_t *in, size_t len, char *out, size_t cap);
 void gw_sha256(const void *data, size_t len, uint8_t out[32]);
 void gw_rfc3339(int64_t t, char out[32]);
 bool gw_reason_valid(const char *r);
+
+/* gw_media.c: the media workers, one rg_broker each */
+int gw_media_start(struct gw *gw); /* cfg.media_workers brokers started, or -1 (printed) */
+void gw_media_stop(struct gw *gw);
+void gw_media_free(struct gw *gw);
+/* The worker a new call goes to: the one holding the fewest calls. */
+unsigned gw_media_pick(const struct gw *gw);
+/* "10000" or "10000,10001": the workers' ports in order. */
+void gw_media_ports_text(const struct gw *gw, char *out, size_t cap);
+/* Every worker's counters summed (one round trip to each worker). */
+void gw_media_metrics(struct gw *gw, struct rg_broker_metrics *sum);
 
 /* gw_state.c: state dir, TLS certificate, application key */
 int gw_state_prepare(struct gw *gw, char *cert_path, char *key_path, size_t cap);

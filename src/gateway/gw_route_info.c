@@ -40,8 +40,8 @@ static void put(struct mbuf *b, const char *name, const char *type, const char *
 static const struct rg_broker_metrics *broker_metrics(struct gw *gw)
 {
   uint64_t now = gw_now_us();
-  if (gw->broker && (gw->m.broker_metrics_fetches == 0 || now - gw->bm_cache_us >= GW_BROKER_METRICS_MAX_AGE_US)) {
-    rg_broker_get_metrics(gw->broker, &gw->bm_cache);
+  if (gw->n_brokers && (gw->m.broker_metrics_fetches == 0 || now - gw->bm_cache_us >= GW_BROKER_METRICS_MAX_AGE_US)) {
+    gw_media_metrics(gw, &gw->bm_cache);
     gw->bm_cache_us = now;
     gw->m.broker_metrics_fetches++;
   }
@@ -56,6 +56,7 @@ int gw_route_metrics(struct gw *gw, struct lws *wsi, struct gw_http_req *req)
   put(&b, "rtcgate_calls_active", "gauge", "Calls the gateway is routing.", NULL, gw->n_calls);
   put(&b, "rtcgate_calls_total", "counter", "Calls started (broker accepted the offer).", NULL, gw->m.calls_started);
   put(&b, "rtcgate_calls_answered_total", "counter", "Calls answered.", NULL, gw->m.calls_answered);
+  put(&b, "rtcgate_media_workers", "gauge", "Media worker threads, each with its own UDP port.", NULL, gw->n_brokers);
   put(&b, "rtcgate_broker_calls_active", "gauge", "Calls the media broker holds.", NULL, bm.calls_active);
   put(&b, "rtcgate_legs_active", "gauge", "Media legs the broker holds.", NULL, bm.legs_active);
   put(&b, "rtcgate_packets_relayed_total", "counter", "Media packets relayed.", NULL, bm.packets_relayed);
@@ -126,14 +127,16 @@ int gw_route_call_get(struct gw *gw, struct lws *wsi, struct gw_http_req *req, c
     return gw_http_error(wsi, req, 404, "not_found", "no such call");
   struct rg_broker_leg_stats legs[2];
   memset(legs, 0, sizeof(legs));
-  if (gw->broker)
-    rg_broker_call_stats(gw->broker, call_id, legs);
+  if (call->worker < gw->n_brokers)
+    rg_broker_call_stats(gw->broker[call->worker], call_id, legs);
   char when[32];
   gw_rfc3339(call->created_at, when);
   json_t *arr = json_array();
   for (int side = 0; side < 2; side++)
     json_array_append_new(arr, leg_json(call, side, &legs[side]));
   return gw_http_json(wsi, req, 200,
-                      json_pack("{s:s,s:s,s:s,s:o}", "call_id", call->id, "state", gw_call_state_name(call->state),
-                                "created_at", when, "legs", arr));
+                      json_pack("{s:s,s:s,s:s,s:I,s:I,s:o}", "call_id", call->id, "state",
+                                gw_call_state_name(call->state), "created_at", when, "media_worker",
+                                (json_int_t)call->worker, "media_port", (json_int_t)gw->media_ports[call->worker],
+                                "legs", arr));
 }

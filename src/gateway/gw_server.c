@@ -1,4 +1,4 @@
-/* rtcgate gateway — rg_gw_run: state dir, broker, the libwebsockets context
+/* rtcgate gateway — rg_gw_run: state dir, media workers, the libwebsockets context
  * (one vhost, TLS 1.2+), the service loop, the timer sweep, shutdown.
  *
  * The service loop is libev on epoll, handed to libwebsockets as a foreign
@@ -109,30 +109,6 @@ static bool is_ipv4(const char *ip)
   return inet_pton(AF_INET, ip, &a) == 1;
 }
 
-static int start_broker(struct gw *gw)
-{
-  /* Port 0 lets the broker bind any free port; it tells us which afterwards. */
-  struct rg_broker_config bc = {
-      .media_ip = gw->cfg.media_ip,
-      .media_port = gw->cfg.media_port,
-      .setup_timeout_ms = gw->cfg.media_timeout_ms,
-      .max_calls = gw->cfg.max_calls,
-      .consent_timeout_ms = gw->cfg.consent_timeout_ms,
-      .receive_buffer = gw->cfg.media_receive_buffer,
-      .now_unix = (uint64_t)gw_unix_now(),
-  };
-  int rc = rg_broker_new(&gw->broker, &bc, gw_events_push, gw);
-  if (rc == 0)
-    rc = rg_broker_start(gw->broker);
-  if (rc) {
-    fprintf(stderr, "rtcgate: gateway: the media broker did not start on udp %s:%u: %s\n", gw->cfg.media_ip,
-            (unsigned)gw->cfg.media_port, rg_strerror(rc));
-    return -1;
-  }
-  gw->media_port = rg_broker_media_port(gw->broker);
-  return 0;
-}
-
 static struct lws_context *start_lws(struct gw *gw, const char *cert, const char *key)
 {
   struct lws_context_creation_info info;
@@ -162,11 +138,16 @@ static void print_banner(struct gw *gw)
   const char *ip = gw->cfg.listen_ip;
   bool v6 = !is_ipv4(ip);
   size_t granted, asked;
-  printf("rtcgate: listening https://%s%s%s:%u media udp %s:%u\n", v6 ? "[" : "", ip, v6 ? "]" : "",
-         (unsigned)gw->bound_port, gw->cfg.media_ip, (unsigned)gw->media_port);
+  char ports[RG_GW_MEDIA_WORKERS_MAX * 6 + 1];
+  gw_media_ports_text(gw, ports, sizeof(ports));
+  printf("rtcgate: listening https://%s%s%s:%u media udp %s:%s\n", v6 ? "[" : "", ip, v6 ? "]" : "",
+         (unsigned)gw->bound_port, gw->cfg.media_ip, ports);
+  if (gw->n_brokers > 1)
+    printf("rtcgate: media: %u workers, one thread and one udp port each; a call's legs share one\n",
+           gw->n_brokers);
   /* A stock kernel caps socket buffers at 208 KB (net.core.rmem_max): the
    * broker's queue then holds ~300 datagrams, a few ms of a busy relay. */
-  rg_broker_receive_buffer(gw->broker, &granted, &asked);
+  rg_broker_receive_buffer(gw->broker[0], &granted, &asked); /* every worker asks for the same */
   if (granted && granted < asked)
     printf("rtcgate: note: the media socket's receive buffer is %zu KB, less than the %zu KB asked "
            "(net.core.rmem_max caps it); for many calls: sysctl -w net.core.rmem_max=%zu, or "
@@ -213,7 +194,7 @@ int rg_gw_run(const struct rg_gw_config *cfg)
   char cert[RG_GW_PATH_MAX + 16], key[RG_GW_PATH_MAX + 16];
   if (gw_state_prepare(gw, cert, key, sizeof(cert)) != 0)
     goto out;
-  if (start_broker(gw) != 0)
+  if (gw_media_start(gw) != 0)
     goto out;
   lws_set_log_level(LLL_ERR, lws_log_emit);
   gw->loop = ev_loop_new(EVBACKEND_EPOLL | EVFLAG_NOSIGMASK);
@@ -245,16 +226,14 @@ int rg_gw_run(const struct rg_gw_config *cfg)
   status = 0;
 out:
   gw_events_close(gw);
-  if (gw->broker)
-    rg_broker_stop(gw->broker);
+  gw_media_stop(gw);
   if (gw->ctx) {
     lws_sul_cancel(&gw->tick);
     lws_context_destroy(gw->ctx);
   }
   if (gw->loop)
     ev_loop_destroy(gw->loop);
-  if (gw->broker)
-    rg_broker_free(gw->broker);
+  gw_media_free(gw);
   gw_tokens_cleanup(&gw->tokens);
   pthread_mutex_destroy(&gw->ev_lock);
   free(gw);

@@ -33,7 +33,9 @@
 
 struct gw_server {
   pid_t pid;
-  uint16_t port, media_port;
+  uint16_t port, media_port; /* media_port: the first media worker's */
+  uint16_t media_ports[16];  /* every media worker's, as the banner lists them ("...:10000,10001") */
+  unsigned n_media_ports;
   char dir[256];
   char out[4096]; /* what it printed on stdout before the banner, and the banner */
   int out_fd;
@@ -131,6 +133,17 @@ static inline int gw_server_start_ex(struct gw_server *s, const char *const *ext
         sscanf(b, "rtcgate: listening https://127.0.0.1:%u media udp 127.0.0.1:%u", &port, &mport) == 2) {
       s->port = (uint16_t)port;
       s->media_port = (uint16_t)mport;
+      const char *mp = strstr(b, " media udp 127.0.0.1:") + strlen(" media udp 127.0.0.1:");
+      while (s->n_media_ports < 16) {
+        char *end;
+        unsigned long v = strtoul(mp, &end, 10);
+        if (end == mp || v == 0 || v > 65535)
+          break;
+        s->media_ports[s->n_media_ports++] = (uint16_t)v;
+        if (*end != ',')
+          break;
+        mp = end + 1;
+      }
       return 0;
     }
   }

@@ -45,6 +45,7 @@ struct tc_client {
   uint32_t audio_ssrc, video_ssrc;
   uint64_t consent_timeout_us; /* set before tc_client_connect; 0: RFC 7675's 30 s */
   struct rg_transport *t;
+  uint16_t broker_port; /* the UDP port of the broker's candidate (tc_client_connect) */
   int events[TC_MAX_EVENTS];
   size_t n_events;
   struct tc_media media[TC_MAX_MEDIA];
@@ -192,6 +193,7 @@ static inline void tc_client_connect(struct tc_client *c, const char *broker_sdp
   ic.addr = cand->u.candidate.addr;
   ic.addr.port = cand->u.candidate.port;
   ic.priority = cand->u.candidate.priority;
+  c->broker_port = ic.addr.port;
   assert_int_equal(ic.addr.family, RG_AF_INET4);
   memset(&tc, 0, sizeof tc);
   tc.ice_mode = RG_TRANSPORT_ICE_CONTROLLING;

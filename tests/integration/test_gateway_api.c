@@ -573,7 +573,8 @@ static void config_file_settings_apply_and_flags_override(void **state)
   int fd = mkstemp(conf);
   assert_true(fd >= 0);
   static const char text[] =
-      "# test config\ndemo = true\nlisten = 127.0.0.1:1\nring_timeout_ms = 5000\nmedia_receive_buffer = 1048576\n";
+      "# test config\ndemo = true\nlisten = 127.0.0.1:1\nring_timeout_ms = 5000\nmedia_receive_buffer = 1048576\n"
+      "media_workers = 3\n";
   assert_int_equal(write(fd, text, sizeof(text) - 1), (ssize_t)sizeof(text) - 1);
   close(fd);
   struct gw_server s2;
@@ -589,6 +590,9 @@ static void config_file_settings_apply_and_flags_override(void **state)
   assert_int_equal(gwc_http(s2.port, "GET", "/metrics", NULL, NULL, &r), 0);
   unsigned long long rb = metric(r.body, "rtcgate_media_receive_buffer_bytes");
   assert_true(rb >= 2 * min_u64(1u << 20, rmem_max()) && rb <= 2u << 20);
+  /* media_workers = 3 from the file: three workers, three ports in the banner. */
+  assert_int_equal(metric(r.body, "rtcgate_media_workers"), 3);
+  assert_int_equal(s2.n_media_ports, 3);
   gwc_resp_free(&r);
   assert_int_equal(gw_server_stop(&s2), 0);
   unlink(conf);
@@ -606,6 +610,24 @@ static void config_file_settings_apply_and_flags_override(void **state)
   assert_non_null(fgets(line, sizeof(line), p));
   assert_int_equal(WEXITSTATUS(pclose(p)), 2);
   assert_non_null(strstr(line, "ring-timeout-ms"));
+  /* media-workers: 1..16, and worker i's port media-port + i must exist. */
+  p = popen(RG_BIN_DIR "/rtcgate serve --listen 127.0.0.1:0 --media-workers 17 2>&1", "r");
+  assert_non_null(fgets(line, sizeof(line), p));
+  assert_int_equal(WEXITSTATUS(pclose(p)), 2);
+  assert_non_null(strstr(line, "media-workers"));
+  char dir[] = "/tmp/rtcgate-itest-XXXXXX";
+  assert_non_null(mkdtemp(dir));
+  char cmd[256];
+  snprintf(cmd, sizeof(cmd),
+           RG_BIN_DIR "/rtcgate serve --state-dir %s --listen 127.0.0.1:0 --media-port 65535 --media-workers 2 2>&1 "
+                      "| grep 'media workers need'",
+           dir);
+  p = popen(cmd, "r");
+  assert_non_null(fgets(line, sizeof(line), p));
+  assert_int_equal(WEXITSTATUS(pclose(p)), 0); /* grep found the message; the server exited by itself */
+  assert_non_null(strstr(line, "65535..65536"));
+  snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+  assert_int_equal(system(cmd), 0);
 }
 
 static void version_and_help_commands_work(void **state)

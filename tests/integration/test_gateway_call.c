@@ -537,16 +537,16 @@ static bool callee_got_audio(void *arg)
 /* Alice calls Bob with two simulated native clients (real ICE + DTLS +
  * SRTP through the broker) and waits until both transports are secured; the
  * "secured" frames are left on the sockets for the test to read. */
-static void native_call_up(struct gwc_ws *a, struct gwc_ws *b, struct media_fx *f, char *id,
-                           uint64_t consent_timeout_us)
+static void native_call_to(struct gwc_ws *a, struct gwc_ws *b, const char *to, struct media_fx *f, char *id,
+                           uint64_t consent_timeout_us, uint32_t ssrc_base)
 {
-  tc_client_init(&f->caller, "alice", "aaaa", 0x1111u, 0x2222u);
-  tc_client_init(&f->callee, "bob", "bbbb", 0x3333u, 0x4444u);
+  tc_client_init(&f->caller, "caller", "aaaa", ssrc_base, ssrc_base + 1);
+  tc_client_init(&f->callee, to, "bbbb", ssrc_base + 2, ssrc_base + 3);
   /* Live clients check consent at RFC 7675's ratio of the same timeout. */
   f->caller.consent_timeout_us = f->callee.consent_timeout_us = consent_timeout_us;
   new_call_id(id);
   char *offer = tc_client_sdp(&f->caller, &f->caller.fp, RG_SDP_SETUP_ACTPASS);
-  send_call(a, id, "bob", offer);
+  send_call(a, id, to, offer);
   free(offer);
   json_t *in = expect(b, "incoming", id, WAIT_MS);
   char *callee_offer = strdup(gwc_str(in, "sdp"));
@@ -564,6 +564,12 @@ static void native_call_up(struct gwc_ws *a, struct gwc_ws *b, struct media_fx *
   free(callee_offer);
   struct tc_client *cs[2] = {&f->caller, &f->callee};
   assert_true(tc_pump(cs, 2, MEDIA_MS, both_transports_secured, f));
+}
+
+static void native_call_up(struct gwc_ws *a, struct gwc_ws *b, struct media_fx *f, char *id,
+                           uint64_t consent_timeout_us)
+{
+  native_call_to(a, b, "bob", f, id, consent_timeout_us, 0x1111u);
 }
 
 static void secured_frames_reach_both_users_and_media_flows(void **state)
@@ -678,6 +684,103 @@ static void call_whose_client_goes_silent_ends_with_timeout_for_both(void **stat
   assert_int_equal(gw_server_stop(&s2), 0);
 }
 
+struct two_calls {
+  struct media_fx *f[2];
+};
+
+static bool both_callees_got_audio(void *arg)
+{
+  struct two_calls *w = arg;
+  return callee_got_audio(w->f[0]) && callee_got_audio(w->f[1]);
+}
+
+/* The value of an unlabelled metric in a /metrics body; -1 when absent. */
+static long long metric(const char *body, const char *name)
+{
+  size_t n = strlen(name);
+  for (const char *p = body; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+    if (strncmp(p, name, n) == 0 && p[n] == ' ')
+      return strtoll(p + n + 1, NULL, 10);
+  return -1;
+}
+
+/* --media-workers 2: the banner lists two ports; a call goes to the worker
+ * holding the fewest calls, both its legs on that worker's port; two calls on
+ * two workers relay media at once; GET /v1/calls says where each call is;
+ * /metrics sums the workers; a worker's count falls when its call ends, so
+ * the next call goes back to it. */
+static void calls_spread_over_media_workers_and_each_relays(void **state)
+{
+  (void)state;
+  static const char *const extra[] = {"--media-workers", "2", NULL};
+  static const char *const users[4] = {"alice", "bob", "carol", "dave"};
+  struct gw_server s2;
+  struct gwc_ws ws[4];
+  struct media_fx f[2], f3;
+  char id[2][32], id3[32];
+  int status;
+  assert_int_equal(gw_server_start(&s2, extra), 0);
+  assert_int_equal(s2.n_media_ports, 2);
+  assert_int_not_equal(s2.media_ports[0], s2.media_ports[1]);
+  for (int i = 0; i < 4; i++) {
+    char body[96];
+    snprintf(body, sizeof(body), "{\"user\":\"%s\",\"allowed_destinations\":[\"*\"]}", users[i]);
+    connect_user(&ws[i], s2.port, body, users[i]);
+  }
+  native_call_to(&ws[0], &ws[1], "bob", &f[0], id[0], 0, 0x1111u);
+  native_call_to(&ws[2], &ws[3], "dave", &f[1], id[1], 0, 0x5555u);
+  for (int k = 0; k < 2; k++) {
+    /* Worker 0 takes the first call (a tie goes to the lowest), worker 1 the second. */
+    assert_int_equal(f[k].caller.broker_port, s2.media_ports[k]);
+    assert_int_equal(f[k].callee.broker_port, s2.media_ports[k]);
+    for (int i = 0; i < 2; i++)
+      json_decref(expect(&ws[2 * k + i], "secured", id[k], WAIT_MS));
+  }
+  struct tc_client *cs[4] = {&f[0].caller, &f[0].callee, &f[1].caller, &f[1].callee};
+  struct two_calls w = {{&f[0], &f[1]}};
+  uint8_t pkt[256];
+  for (uint16_t seq = 1; seq <= 5; seq++)
+    for (int k = 0; k < 2; k++)
+      assert_true(tc_send(&f[k].caller, pkt, tc_rtp(pkt, 111, f[k].caller.audio_ssrc, seq, 100), false) > 0);
+  assert_true(tc_pump(cs, 4, 2000, both_callees_got_audio, &w));
+  for (int k = 0; k < 2; k++) {
+    json_t *c = get_call_on(s2.port, id[k], &status);
+    assert_int_equal(status, 200);
+    assert_int_equal(json_integer_value(json_object_get(c, "media_worker")), k);
+    assert_int_equal(json_integer_value(json_object_get(c, "media_port")), s2.media_ports[k]);
+    json_t *leg = json_array_get(json_object_get(c, "legs"), 0);
+    assert_true(json_is_true(json_object_get(leg, "fingerprint_verified")));
+    assert_true(json_integer_value(json_object_get(leg, "packets_in")) >= 5);
+    json_decref(c);
+  }
+  struct gwc_resp r;
+  assert_int_equal(gwc_http(s2.port, "GET", "/metrics", NULL, NULL, &r), 0);
+  assert_int_equal(r.status, 200);
+  assert_int_equal(metric(r.body, "rtcgate_media_workers"), 2);
+  assert_int_equal(metric(r.body, "rtcgate_broker_calls_active"), 2);
+  assert_int_equal(metric(r.body, "rtcgate_legs_active"), 4);
+  assert_true(metric(r.body, "rtcgate_packets_relayed_total") >= 10);
+  assert_int_equal(metric(r.body, "rtcgate_dtls_handshakes_total"), 4);
+  gwc_resp_free(&r);
+
+  /* Dave hangs up: worker 1 holds no call now, worker 0 one; the next call goes to worker 1. */
+  send_simple(&ws[3], "hangup", id[1]);
+  expect_hangup(&ws[2], id[1], "normal", WAIT_MS);
+  tc_client_free(&f[1].caller);
+  tc_client_free(&f[1].callee);
+  native_call_to(&ws[2], &ws[3], "dave", &f3, id3, 0, 0x9999u);
+  assert_int_equal(f3.caller.broker_port, s2.media_ports[1]);
+  assert_int_equal(f3.callee.broker_port, s2.media_ports[1]);
+
+  tc_client_free(&f3.caller);
+  tc_client_free(&f3.callee);
+  tc_client_free(&f[0].caller);
+  tc_client_free(&f[0].callee);
+  for (int i = 0; i < 4; i++)
+    gwc_ws_free(&ws[i]);
+  assert_int_equal(gw_server_stop(&s2), 0);
+}
+
 static void shutdown_hangs_up_every_call_and_exits_zero(void **state)
 {
   (void)state;
@@ -716,6 +819,7 @@ int main(void)
       cmocka_unit_test(a_socket_that_closes_ends_its_call_with_gone),
       cmocka_unit_test(secured_frames_reach_both_users_and_media_flows),
       cmocka_unit_test(call_whose_client_goes_silent_ends_with_timeout_for_both),
+      cmocka_unit_test(calls_spread_over_media_workers_and_each_relays),
       cmocka_unit_test(shutdown_hangs_up_every_call_and_exits_zero),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
