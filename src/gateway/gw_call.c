@@ -70,8 +70,8 @@ static bool dest_allowed(const struct gw_claims *c, const char *to)
   return false;
 }
 
-/* The offer goes to the media worker holding the fewest calls (gw_media.c);
- * *worker says which, for everything the call does later. */
+/* The offer goes to the running media worker holding the fewest calls
+ * (gw_media.c); *worker says which, for everything the call does later. */
 static int offer_to_broker(struct gw_conn *caller, const char *id, const char *sdp, size_t len, char **offer,
                            unsigned *kinds, unsigned *worker)
 {
@@ -82,8 +82,7 @@ static int offer_to_broker(struct gw_conn *caller, const char *id, const char *s
     gw_conn_send_error(caller, id, "limit", "no media broker");
     return -1;
   }
-  *worker = gw_media_pick(gw);
-  int rc = rg_broker_offer(gw->broker[*worker], id, sdp, len, offer, kinds, err, sizeof(err));
+  int rc = gw_media_offer(gw, id, sdp, len, offer, kinds, err, sizeof(err), worker);
   if (rc == 0)
     return 0;
   if (rc == RG_ERR_CLOSED)
@@ -201,6 +200,8 @@ void gw_call_answer(struct gw_conn *callee, const char *id, const char *sdp, siz
   char *answer = NULL;
   unsigned kinds = 0;
   int rc = rg_broker_answer(call->gw->broker[call->worker], id, sdp, sdp_len, &answer, &kinds, err, sizeof(err));
+  if (rc == RG_ERR_CLOSED)
+    gw_media_stopped(call->gw, call->worker);
   if (rc == RG_ERR_NOT_FOUND || rc == RG_ERR_CLOSED) { /* the broker lost the call, or is gone */
     gw_call_end(call, "media_failed", NULL);
     return;

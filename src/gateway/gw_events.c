@@ -1,7 +1,7 @@
-/* rtcgate gateway — broker events cross from the broker thread to the
- * service thread: copied into a bounded queue under a mutex, then
+/* rtcgate gateway — broker events cross from the media workers' threads
+ * to the service thread: copied into a bounded queue under a mutex, then
  * lws_cancel_service wakes the service loop, which drains the queue in
- * LWS_CALLBACK_EVENT_WAIT_CANCELLED. The broker thread never waits on the
+ * LWS_CALLBACK_EVENT_WAIT_CANCELLED. A worker's thread never waits on the
  * gateway beyond that short lock. */
 #include <stdio.h>
 #include <stdlib.h>

@@ -153,6 +153,8 @@ struct gw {
   struct rg_broker *broker[RG_GW_MEDIA_WORKERS_MAX]; /* one per media worker (gw_media.c), [0, n_brokers) */
   unsigned n_brokers;
   size_t worker_calls[RG_GW_MEDIA_WORKERS_MAX]; /* calls placed on each worker */
+  bool worker_stopped[RG_GW_MEDIA_WORKERS_MAX]; /* its thread died (it said RG_ERR_CLOSED): no new calls */
+  unsigned n_workers_stopped;
   uint16_t media_ports[RG_GW_MEDIA_WORKERS_MAX]; /* the UDP port each worker bound */
   uint8_t app_key_hash[32];
   struct gw_tokens tokens;
@@ -187,8 +189,16 @@ bool gw_reason_valid(const char *r);
 int gw_media_start(struct gw *gw); /* cfg.media_workers brokers started, or -1 (printed) */
 void gw_media_stop(struct gw *gw);
 void gw_media_free(struct gw *gw);
-/* The worker a new call goes to: the one holding the fewest calls. */
+/* The worker a new call goes to: the running one holding the fewest calls
+ * (ties: the lowest index); n_brokers when none runs. */
 unsigned gw_media_pick(const struct gw *gw);
+/* The caller's offer (rg_broker_offer) to the worker gw_media_pick names;
+ * a worker found stopped is marked so and the next one tried. *worker: where
+ * the call went (when the result is not RG_ERR_CLOSED). */
+int gw_media_offer(struct gw *gw, const char *id, const char *sdp, size_t len, char **offer, unsigned *kinds,
+                   char *err, size_t cap, unsigned *worker);
+/* A worker answered RG_ERR_CLOSED: no new calls for it (logged once). */
+void gw_media_stopped(struct gw *gw, unsigned worker);
 /* "10000" or "10000,10001": the workers' ports in order. */
 void gw_media_ports_text(const struct gw *gw, char *out, size_t cap);
 /* Every worker's counters summed (one round trip to each worker). */

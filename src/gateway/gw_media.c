@@ -11,6 +11,11 @@
  *
  * Worker i binds media-port + i (each its own ephemeral port when
  * media-port is 0). The counters /metrics shows are the workers' sums.
+ *
+ * A worker whose thread has died (its event loop failed) answers every call
+ * with RG_ERR_CLOSED at once. Its count of calls then only falls, so without
+ * care it would be the one picked for every new call; so it is marked
+ * stopped the first time it says so, and new calls go to the others.
  */
 #include <stdio.h>
 #include <string.h>
@@ -68,11 +73,40 @@ void gw_media_free(struct gw *gw)
 
 unsigned gw_media_pick(const struct gw *gw)
 {
-  unsigned best = 0;
-  for (unsigned i = 1; i < gw->n_brokers; i++)
-    if (gw->worker_calls[i] < gw->worker_calls[best])
+  unsigned best = gw->n_brokers;
+  for (unsigned i = 0; i < gw->n_brokers; i++)
+    if (!gw->worker_stopped[i] && (best == gw->n_brokers || gw->worker_calls[i] < gw->worker_calls[best]))
       best = i;
   return best;
+}
+
+void gw_media_stopped(struct gw *gw, unsigned worker)
+{
+  if (worker >= gw->n_brokers || gw->worker_stopped[worker])
+    return;
+  gw->worker_stopped[worker] = true;
+  gw->n_workers_stopped++;
+  fprintf(stderr, "rtcgate: gateway: media worker %u (udp port %u) has stopped; new calls go to the others\n",
+          worker, (unsigned)gw->media_ports[worker]);
+}
+
+int gw_media_offer(struct gw *gw, const char *id, const char *sdp, size_t len, char **offer, unsigned *kinds,
+                   char *err, size_t cap, unsigned *worker)
+{
+  /* Each turn either returns or marks one more worker stopped: at most n_brokers + 1 turns. */
+  for (;;) {
+    unsigned w = gw_media_pick(gw);
+    if (w >= gw->n_brokers) {
+      snprintf(err, cap, "media broker stopped");
+      return RG_ERR_CLOSED;
+    }
+    int rc = rg_broker_offer(gw->broker[w], id, sdp, len, offer, kinds, err, cap);
+    if (rc != RG_ERR_CLOSED) {
+      *worker = w;
+      return rc;
+    }
+    gw_media_stopped(gw, w);
+  }
 }
 
 void gw_media_ports_text(const struct gw *gw, char *out, size_t cap)
@@ -113,8 +147,8 @@ void gw_media_metrics(struct gw *gw, struct rg_broker_metrics *sum)
     sum->dtls_defer_dropped += m.dtls_defer_dropped;
     sum->receive_overflows += m.receive_overflows;
     /* Every worker asks for the same buffer; the smallest granted is the
-     * one that overflows first. */
-    if (i == 0 || m.receive_buffer_bytes < sum->receive_buffer_bytes)
+     * one that overflows first (a stopped worker reports 0 and no socket). */
+    if (m.receive_buffer_bytes && (!sum->receive_buffer_bytes || m.receive_buffer_bytes < sum->receive_buffer_bytes))
       sum->receive_buffer_bytes = m.receive_buffer_bytes;
   }
 }

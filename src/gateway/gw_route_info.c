@@ -57,6 +57,8 @@ int gw_route_metrics(struct gw *gw, struct lws *wsi, struct gw_http_req *req)
   put(&b, "rtcgate_calls_total", "counter", "Calls started (broker accepted the offer).", NULL, gw->m.calls_started);
   put(&b, "rtcgate_calls_answered_total", "counter", "Calls answered.", NULL, gw->m.calls_answered);
   put(&b, "rtcgate_media_workers", "gauge", "Media worker threads, each with its own UDP port.", NULL, gw->n_brokers);
+  put(&b, "rtcgate_media_workers_stopped", "gauge", "Media workers whose thread died; they take no new calls.", NULL,
+      gw->n_workers_stopped);
   put(&b, "rtcgate_broker_calls_active", "gauge", "Calls the media broker holds.", NULL, bm.calls_active);
   put(&b, "rtcgate_legs_active", "gauge", "Media legs the broker holds.", NULL, bm.legs_active);
   put(&b, "rtcgate_packets_relayed_total", "counter", "Media packets relayed.", NULL, bm.packets_relayed);

@@ -768,6 +768,14 @@ static void calls_spread_over_media_workers_and_each_relays(void **state)
   expect_hangup(&ws[2], id[1], "normal", WAIT_MS);
   tc_client_free(&f[1].caller);
   tc_client_free(&f[1].callee);
+  /* The hangup reached worker 1's broker: one call left in the brokers (the
+   * gateway serves broker figures up to 250 ms old). */
+  usleep(300 * 1000);
+  assert_int_equal(gwc_http(s2.port, "GET", "/metrics", NULL, NULL, &r), 0);
+  assert_int_equal(metric(r.body, "rtcgate_broker_calls_active"), 1);
+  assert_int_equal(metric(r.body, "rtcgate_legs_active"), 2);
+  assert_int_equal(metric(r.body, "rtcgate_media_workers_stopped"), 0);
+  gwc_resp_free(&r);
   native_call_to(&ws[2], &ws[3], "dave", &f3, id3, 0, 0x9999u);
   assert_int_equal(f3.caller.broker_port, s2.media_ports[1]);
   assert_int_equal(f3.callee.broker_port, s2.media_ports[1]);
