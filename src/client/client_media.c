@@ -11,6 +11,29 @@
 
 #define TONE_AMPLITUDE_DEFAULT 0.3
 
+static bool is_loopback(const struct rg_addr *a)
+{
+  static const uint8_t v6_lo[16] = {[15] = 1};
+  return a->family == RG_AF_INET4 ? a->ip[0] == 127 : memcmp(a->ip, v6_lo, sizeof v6_lo) == 0;
+}
+
+/* Our media socket must be able to reach the broker's candidate: the same
+ * address family, and not loopback toward a remote broker. Otherwise every
+ * ICE check would fail to send and the call would die at the broker's setup
+ * timeout (10 s) with no cause given; here it fails at once, saying why. */
+static int check_reachable(const struct rg_client *c, const struct rg_addr *broker, char *err, size_t err_cap)
+{
+  char to[RG_ADDR_STRLEN], from[RG_ADDR_STRLEN];
+  if (broker->family == c->local.family && (!is_loopback(&c->local) || is_loopback(broker)))
+    return RG_OK;
+  rg_addr_format(broker, to, sizeof to);
+  rg_addr_format(&c->local, from, sizeof from);
+  /* The cause first: the message may be cut at RG_CLIENT_TEXT_MAX. */
+  snprintf(err, err_cap, "media_ip cannot reach the broker at %s (socket %s): set it to a local %s address", to, from,
+           broker->family == RG_AF_INET6 ? "IPv6" : "IPv4");
+  return RG_ERR_INVAL;
+}
+
 int cl_media_start(struct rg_client *c, const struct cl_remote_media *rm, int codec, uint8_t pt, int dtls_role,
                    uint64_t now, char *err, size_t err_cap)
 {
@@ -21,6 +44,8 @@ int cl_media_start(struct rg_client *c, const struct cl_remote_media *rm, int co
   uint16_t seq0;
   uint32_t ts0;
   int rc;
+  if ((rc = check_reachable(c, &rm->cand, err, err_cap)) != RG_OK)
+    return rc;
   if ((rc = cl_audio_prepare(c, codec)) != RG_OK) {
     snprintf(err, err_cap, "cannot read %s: %s", c->send_wav, rg_strerror(rc));
     return rc;

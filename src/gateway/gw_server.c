@@ -140,8 +140,9 @@ static void print_banner(struct gw *gw)
   size_t granted, asked;
   char ports[RG_GW_MEDIA_WORKERS_MAX * 6 + 1];
   gw_media_ports_text(gw, ports, sizeof(ports));
-  printf("rtcgate: listening https://%s%s%s:%u media udp %s:%s\n", v6 ? "[" : "", ip, v6 ? "]" : "",
-         (unsigned)gw->bound_port, gw->cfg.media_ip, ports);
+  bool media_v6 = !is_ipv4(gw->cfg.media_ip);
+  printf("rtcgate: listening https://%s%s%s:%u media udp %s%s%s:%s\n", v6 ? "[" : "", ip, v6 ? "]" : "",
+         (unsigned)gw->bound_port, media_v6 ? "[" : "", gw->cfg.media_ip, media_v6 ? "]" : "", ports);
   if (gw->n_brokers > 1)
     printf("rtcgate: media: %u workers, one thread and one udp port each; a call's legs share one\n",
            gw->n_brokers);

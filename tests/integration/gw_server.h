@@ -128,12 +128,16 @@ static inline int gw_server_start_ex(struct gw_server *s, const char *const *ext
     len += (size_t)r;
     s->out[len] = '\0';
     const char *b = strstr(s->out, "rtcgate: listening https://127.0.0.1:");
-    unsigned port, mport;
-    if (b && strchr(b, '\n') &&
-        sscanf(b, "rtcgate: listening https://127.0.0.1:%u media udp 127.0.0.1:%u", &port, &mport) == 2) {
+    unsigned port;
+    const char *eol = b ? strchr(b, '\n') : NULL;
+    const char *media = b ? strstr(b, " media udp ") : NULL;
+    if (eol && media && media < eol && sscanf(b, "rtcgate: listening https://127.0.0.1:%u ", &port) == 1) {
+      /* "media udp 127.0.0.1:10000", "...:10000,10001" or "media udp [::1]:10000" */
+      const char *mp = media;
+      for (const char *q = media; q < eol; q++)
+        if (*q == ':')
+          mp = q + 1;
       s->port = (uint16_t)port;
-      s->media_port = (uint16_t)mport;
-      const char *mp = strstr(b, " media udp 127.0.0.1:") + strlen(" media udp 127.0.0.1:");
       while (s->n_media_ports < 16) {
         char *end;
         unsigned long v = strtoul(mp, &end, 10);
@@ -144,6 +148,7 @@ static inline int gw_server_start_ex(struct gw_server *s, const char *const *ext
           break;
         mp = end + 1;
       }
+      s->media_port = s->media_ports[0];
       return 0;
     }
   }

@@ -1,8 +1,10 @@
 /* librtcgate-client end to end: two native clients call each other through a
  * real `rtcgate serve` (gateway + broker) on loopback. Each sends a tone and
  * records what it receives; the recording's dominant frequency must be the
- * other side's tone (±5 Hz), with Opus and with PCMU. The caller runs in
- * event-loop mode on the test's thread, the callee in thread mode. */
+ * other side's tone (±5 Hz), with Opus and with PCMU, and with the broker's
+ * media on IPv6 (::1). The caller runs in event-loop mode on the test's
+ * thread, the callee in thread mode. A client whose media socket cannot reach
+ * the broker's address fails the call at once, saying why. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +14,8 @@
 #include <math.h>
 #include <unistd.h>
 
+#include "io/io_udp.h"
+#include "rtcgate/addr.h"
 #include "rtcgate/client_media.h"
 #include "test_client_util.h"
 
@@ -21,23 +25,31 @@
 
 struct fx {
   struct gw_server srv;
+  const char *media_ip; /* the clients' media_ip (NULL: the SDK's default) */
   char url[64], ca[300];
   char tok_alice[RG_CLIENT_TOKEN_MAX], tok_bob[RG_CLIENT_TOKEN_MAX];
   char rec_alice[320], rec_bob[320];
 };
 
+static int fx_start(struct fx *f, const char *const *extra)
+{
+  memset(f, 0, sizeof *f);
+  if (gw_server_start(&f->srv, extra) != 0)
+    return -1;
+  tcu_server_url(&f->srv, f->url, sizeof f->url);
+  tcu_ca_file(&f->srv, f->ca, sizeof f->ca);
+  tcu_mint(&f->srv, "alice", f->tok_alice, sizeof f->tok_alice);
+  tcu_mint(&f->srv, "bob", f->tok_bob, sizeof f->tok_bob);
+  snprintf(f->rec_alice, sizeof f->rec_alice, "%s/alice.wav", f->srv.dir);
+  snprintf(f->rec_bob, sizeof f->rec_bob, "%s/bob.wav", f->srv.dir);
+  return 0;
+}
+
 static int setup(void **state)
 {
   static struct fx f;
-  memset(&f, 0, sizeof f);
-  if (gw_server_start(&f.srv, NULL) != 0)
+  if (fx_start(&f, NULL) != 0)
     return -1;
-  tcu_server_url(&f.srv, f.url, sizeof f.url);
-  tcu_ca_file(&f.srv, f.ca, sizeof f.ca);
-  tcu_mint(&f.srv, "alice", f.tok_alice, sizeof f.tok_alice);
-  tcu_mint(&f.srv, "bob", f.tok_bob, sizeof f.tok_bob);
-  snprintf(f.rec_alice, sizeof f.rec_alice, "%s/alice.wav", f.srv.dir);
-  snprintf(f.rec_bob, sizeof f.rec_bob, "%s/bob.wav", f.srv.dir);
   *state = &f;
   return 0;
 }
@@ -91,7 +103,9 @@ static void tone_call(struct fx *f, int codec, double alice_hz, double bob_hz)
   ca.codec = codec;
   ca.tone_hz = alice_hz;
   ca.record_wav = f->rec_alice;
+  ca.media_ip = f->media_ip;
   tcu_config(&cb, &bob, f->url, f->tok_bob, f->ca);
+  cb.media_ip = f->media_ip;
   cb.codec = codec;
   cb.tone_hz = bob_hz;
   cb.record_wav = f->rec_bob;
@@ -161,6 +175,76 @@ static void pcmu_tone_440_from_callee_is_dominant_at_caller(void **state)
   tone_call(*state, RG_CLIENT_CODEC_PCMU, 660.0, 440.0);
 }
 
+/* Whether this host has IPv6 loopback (a UDP socket binds on ::1). */
+static bool have_ipv6_loopback(void)
+{
+  struct rg_addr a;
+  struct rg_addr bound;
+  int fd = -1;
+  if (rg_addr_parse_ip(&a, "::1", 3, 0) != RG_OK || rg_udp_bind(&a, &fd, &bound) != RG_OK)
+    return false;
+  close(fd);
+  return true;
+}
+
+static const char *const media_on_ipv6[] = {"--media-address", "::1", NULL};
+
+/* The broker's media on ::1, the clients' media sockets on ::1: ICE, DTLS and
+ * SRTP over IPv6, the tone dominant both ways. */
+static void ipv6_media_carries_a_call_both_ways(void **state)
+{
+  (void)state;
+  static struct fx f6;
+  if (!have_ipv6_loopback()) {
+    fprintf(stderr, "no IPv6 loopback on this host (::1 does not bind): skipped\n");
+    skip();
+  }
+  assert_int_equal(fx_start(&f6, media_on_ipv6), 0);
+  f6.media_ip = "::1";
+  tone_call(&f6, RG_CLIENT_CODEC_OPUS, 440.0, 660.0);
+  assert_int_equal(gw_server_stop(&f6.srv), 0);
+}
+
+/* The broker's media on ::1, the clients' media sockets on the default
+ * 127.0.0.1: the callee's client cannot reach the broker, so it refuses the
+ * call at once with an error that names media_ip, and the caller gets hangup
+ * media_failed, long before the broker's 10 s setup timeout. */
+static void a_client_that_cannot_reach_the_broker_fails_at_once_saying_why(void **state)
+{
+  (void)state;
+  static struct fx f6;
+  struct tcu_client alice, bob, *cs[2] = {&alice, &bob};
+  struct rg_client_config ca, cb;
+  struct both_secured w = {&alice, &bob};
+  struct tcu_ev ev;
+  char id[RG_CLIENT_ID_MAX];
+  if (!have_ipv6_loopback()) {
+    fprintf(stderr, "no IPv6 loopback on this host (::1 does not bind): skipped\n");
+    skip();
+  }
+  assert_int_equal(fx_start(&f6, media_on_ipv6), 0);
+  tcu_config(&ca, &alice, f6.url, f6.tok_alice, f6.ca);
+  tcu_config(&cb, &bob, f6.url, f6.tok_bob, f6.ca);
+  cb.auto_answer = true;
+  tcu_start(&alice, &ca, false);
+  tcu_start(&bob, &cb, true);
+  assert_true(tcu_pump(cs, 2, TCU_WAIT_MS, done_both_ready, &w));
+  uint64_t t0 = gws_now_ms();
+  assert_int_equal(rg_client_call(alice.c, "bob", id, sizeof id), RG_OK);
+  assert_true(tcu_wait_for(cs, 2, &alice, RG_CLIENT_EV_HANGUP, TCU_WAIT_MS));
+  assert_true(gws_now_ms() - t0 < 3000);
+  assert_true(tcu_saw(&alice, RG_CLIENT_EV_HANGUP, &ev));
+  assert_string_equal(ev.reason, "media_failed");
+  assert_true(tcu_saw(&bob, RG_CLIENT_EV_ERROR, &ev));
+  assert_string_equal(ev.reason, "media_failed");
+  if (!strstr(ev.message, "[::1]") || !strstr(ev.message, "media_ip"))
+    fail_msg("error message does not say why: %s", ev.message);
+  assert_false(tcu_saw(&bob, RG_CLIENT_EV_SECURED, NULL));
+  tcu_stop(&alice);
+  tcu_stop(&bob);
+  assert_int_equal(gw_server_stop(&f6.srv), 0);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -168,6 +252,8 @@ int main(void)
       cmocka_unit_test(opus_tone_440_from_callee_is_dominant_at_caller),
       cmocka_unit_test(pcmu_tone_440_from_caller_is_dominant_at_callee),
       cmocka_unit_test(pcmu_tone_440_from_callee_is_dominant_at_caller),
+      cmocka_unit_test(ipv6_media_carries_a_call_both_ways),
+      cmocka_unit_test(a_client_that_cannot_reach_the_broker_fails_at_once_saying_why),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -26,6 +26,7 @@ struct tcu_ev {
   int type;
   char call_id[RG_CLIENT_ID_MAX];
   char reason[RG_CLIENT_TEXT_MAX];
+  char message[256];
   char dtls_version[16];
   bool local;
 };
@@ -53,6 +54,7 @@ static inline void tcu_on_event(void *user, const struct rg_client_event *e)
     x->type = e->type;
     snprintf(x->call_id, sizeof x->call_id, "%s", e->call_id ? e->call_id : "");
     snprintf(x->reason, sizeof x->reason, "%s", e->reason ? e->reason : "");
+    snprintf(x->message, sizeof x->message, "%s", e->message ? e->message : "");
     snprintf(x->dtls_version, sizeof x->dtls_version, "%s", e->dtls_version ? e->dtls_version : "");
     x->local = e->local;
   }
