@@ -14,7 +14,8 @@
 #                 namespace, chromium, playwright and the fake devices work.
 # Environment: RTCGATE_BIN (default build/bin/rtcgate; rtcgate-call is taken
 # from the same directory), CHROMIUM (default
-# /usr/bin/chromium), E2E_KEEP_LOG=1 prints the server log even on success.
+# /usr/bin/chromium), E2E_KEEP_LOG=1 prints the server log even on success,
+# E2E_SERVE_ARGS adds flags to `rtcgate serve` (e.g. "--media-address ::1").
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -95,7 +96,8 @@ trap cleanup EXIT
 # generated one, so the key never has to be parsed from the log.
 RTCGATE_APP_KEY=$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')
 export RTCGATE_APP_KEY
-"$bin" serve --demo --listen 127.0.0.1:0 --media-port 0 --state-dir "$state/var" >"$log" 2>&1 &
+# shellcheck disable=SC2086 # E2E_SERVE_ARGS: extra flags, split into words on purpose
+"$bin" serve --demo --listen 127.0.0.1:0 --media-port 0 --state-dir "$state/var" ${E2E_SERVE_ARGS:-} >"$log" 2>&1 &
 srv=$!
 
 # The server prints the address it listens on; wait for it (bounded).
