@@ -86,7 +86,11 @@ struct rg_client_config {
   const char *server; /* "wss://127.0.0.1:8443" (path /v1/ws when none is given) */
   const char *token;
   struct rg_client_tls tls;
-  const char *media_ip; /* local UDP address and host candidate; NULL: 127.0.0.1 */
+  /* Local UDP address and host candidate. NULL: 127.0.0.1 at first; when a
+   * call's broker cannot be reached from there (IPv6, or another host), the
+   * socket moves to the address the kernel sends from toward the broker.
+   * Set: it stays, and a call it cannot carry fails at once (media_failed). */
+  const char *media_ip;
   int codec;            /* enum rg_client_codec; 0: Opus */
 
   /* Audio to send: a WAV file (any rate, mono or stereo; silence after its

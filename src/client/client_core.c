@@ -193,6 +193,7 @@ int cl_client_new_in(struct rg_client **out, const struct rg_client_config *cfg,
   c->ca_file = dup_opt(cfg->tls.ca_file, &rc);
   c->pin_text = dup_opt(cfg->tls.pin_sha256, &rc);
   c->media_ip = dup_opt(cfg->media_ip ? cfg->media_ip : "127.0.0.1", &rc);
+  c->media_ip_given = cfg->media_ip != NULL;
   c->send_wav = dup_opt(cfg->send_wav, &rc);
   c->record_wav = dup_opt(cfg->record_wav, &rc);
   if (rc)
@@ -366,6 +367,30 @@ bool cl_process_datagram(struct rg_client *c, uint64_t now, const struct rg_addr
     media = cl_media_on_datagram(c, now, from, data, len);
   pthread_mutex_unlock(&c->mu);
   return !media;
+}
+
+/* An ICE-lite broker takes our address from our checks (a peer-reflexive
+ * candidate), so a caller whose offer named the old address still connects
+ * from the new one; a callee's answer names the new one. */
+void cl_media_socket_follow(struct rg_client *c, const struct rg_addr *broker)
+{
+  struct rg_addr want, bound;
+  struct epoll_event e;
+  int fd;
+  if (c->media_ip_given || c->udp_fd < 0 || cl_media_reachable(&c->local, broker))
+    return;
+  if (rg_udp_local_toward(broker, &want) != RG_OK || !cl_media_reachable(&want, broker) ||
+      rg_udp_bind(&want, &fd, &bound) != RG_OK)
+    return;
+  e = (struct epoll_event){.events = EPOLLIN, .data.u64 = tag(c, TAG_UDP)};
+  if (epoll_ctl(c->ep, EPOLL_CTL_ADD, fd, &e) != 0) {
+    close(fd);
+    return;
+  }
+  (void)epoll_ctl(c->ep, EPOLL_CTL_DEL, c->udp_fd, NULL);
+  close(c->udp_fd);
+  c->udp_fd = fd;
+  c->local = bound;
 }
 
 void cl_client_prefetch(const struct rg_client *c, int stage, bool rx, uint32_t ssrc, bool rtcp)

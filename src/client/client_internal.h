@@ -282,6 +282,7 @@ struct rg_client {
   struct rg_dtls_ctx *dtls_ctx;
   struct rg_fingerprint fp;
   bool owns_shared;
+  bool media_ip_given; /* cfg media_ip set: the media socket stays where it was bound */
 
   struct rg_addr local;
 
@@ -376,6 +377,13 @@ void cl_call_end(struct rg_client *c, const char *reason, bool local, bool send_
 /* client_media.c */
 /* The application's error event for a call whose media cannot be set up
  * (reason "media_failed"); ending the call is the caller's business. */
+/* Whether a socket bound on local can send to the broker's candidate: the
+ * same family, and not loopback toward a non-loopback address. */
+bool cl_media_reachable(const struct rg_addr *local, const struct rg_addr *broker);
+/* With no media_ip given: binds the media socket again, on the address the
+ * kernel sends from toward the broker, when it cannot reach it from where it
+ * is (client_core.c). Leaves it as it is otherwise, or when that fails. */
+void cl_media_socket_follow(struct rg_client *c, const struct rg_addr *broker);
 void cl_report_media_failed(struct rg_client *c, const char *message);
 int cl_media_start(struct rg_client *c, const struct cl_remote_media *rm, int codec, uint8_t pt, int dtls_role,
                    uint64_t now, char *err, size_t err_cap);

@@ -17,14 +17,21 @@ static bool is_loopback(const struct rg_addr *a)
   return a->family == RG_AF_INET4 ? a->ip[0] == 127 : memcmp(a->ip, v6_lo, sizeof v6_lo) == 0;
 }
 
-/* Our media socket must be able to reach the broker's candidate: the same
- * address family, and not loopback toward a remote broker. Otherwise every
- * ICE check would fail to send and the call would die at the broker's setup
- * timeout (10 s) with no cause given; here it fails at once, saying why. */
-static int check_reachable(const struct rg_client *c, const struct rg_addr *broker, char *err, size_t err_cap)
+bool cl_media_reachable(const struct rg_addr *local, const struct rg_addr *broker)
+{
+  return broker->family == local->family && (!is_loopback(local) || is_loopback(broker));
+}
+
+/* Our media socket must be able to reach the broker's candidate (with no
+ * media_ip given it has just followed the broker, cl_media_socket_follow).
+ * Otherwise every ICE check would fail to send and the call would die at the
+ * broker's setup timeout (10 s) with no cause given; here it fails at once,
+ * saying why. */
+static int check_reachable(struct rg_client *c, const struct rg_addr *broker, char *err, size_t err_cap)
 {
   char to[RG_ADDR_STRLEN], from[RG_ADDR_STRLEN];
-  if (broker->family == c->local.family && (!is_loopback(&c->local) || is_loopback(broker)))
+  cl_media_socket_follow(c, broker);
+  if (cl_media_reachable(&c->local, broker))
     return RG_OK;
   rg_addr_format(broker, to, sizeof to);
   rg_addr_format(&c->local, from, sizeof from);

@@ -93,6 +93,28 @@ fail:
   return RG_ERR_STATE;
 }
 
+int rg_udp_local_toward(const struct rg_addr *to, struct rg_addr *local)
+{
+  struct sockaddr_storage ss;
+  socklen_t len;
+  int fd, rc = RG_ERR_NOT_FOUND;
+  if (!to || !local || rg_udp_addr_to_sockaddr(to, &ss, &len) < 0)
+    return RG_ERR_INVAL;
+  fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0)
+    return RG_ERR_NOT_FOUND; /* no such family here (IPv6 disabled) */
+  if (connect(fd, (struct sockaddr *)&ss, len) == 0) {
+    len = sizeof ss;
+    if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0 &&
+        rg_udp_addr_from_sockaddr(local, (struct sockaddr *)&ss, len) == RG_OK) {
+      local->port = 0;
+      rc = RG_OK;
+    }
+  }
+  close(fd);
+  return rc;
+}
+
 void rg_udp_set_dont_fragment(int fd)
 {
   int probe = IP_PMTUDISC_PROBE;

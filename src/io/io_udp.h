@@ -34,6 +34,10 @@ int rg_udp_addr_from_sockaddr(struct rg_addr *a, const struct sockaddr *sa, sock
 /* A non-blocking, close-on-exec UDP socket bound to local (port 0: the kernel
  * picks); *bound gets the address actually bound. */
 int rg_udp_bind(const struct rg_addr *local, int *fd_out, struct rg_addr *bound);
+/* The local address (port 0) the kernel would send from toward `to`: its
+ * route and source-address choice, as connect() on a UDP socket makes it;
+ * nothing is sent. RG_ERR_NOT_FOUND when there is no route. */
+int rg_udp_local_toward(const struct rg_addr *to, struct rg_addr *local);
 /* One datagram; returns RG_OK, RG_ERR_AGAIN when the socket buffer is full
  * (the datagram is lost, as on the wire), or RG_ERR_STATE for other errors. */
 int rg_udp_sendto(int fd, const uint8_t *data, size_t len, const struct rg_addr *to);

@@ -2,9 +2,10 @@
  * real `rtcgate serve` (gateway + broker) on loopback. Each sends a tone and
  * records what it receives; the recording's dominant frequency must be the
  * other side's tone (±5 Hz), with Opus and with PCMU, and with the broker's
- * media on IPv6 (::1). The caller runs in event-loop mode on the test's
- * thread, the callee in thread mode. A client whose media socket cannot reach
- * the broker's address fails the call at once, saying why. */
+ * media on IPv6 (::1), where clients with no media_ip follow the broker to
+ * ::1. The caller runs in event-loop mode on the test's thread, the callee in
+ * thread mode. A client whose media_ip cannot reach the broker's address
+ * fails the call at once, saying why. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -205,11 +206,28 @@ static void ipv6_media_carries_a_call_both_ways(void **state)
   assert_int_equal(gw_server_stop(&f6.srv), 0);
 }
 
-/* The broker's media on ::1, the clients' media sockets on the default
- * 127.0.0.1: the callee's client cannot reach the broker, so it refuses the
- * call at once with an error that names media_ip, and the caller gets hangup
+/* The same with no media_ip: both clients start on 127.0.0.1 and follow the
+ * broker to ::1 when its SDP names it (the caller after its offer named
+ * 127.0.0.1: the ICE-lite broker takes the address from the checks). */
+static void clients_with_no_media_ip_follow_the_broker_to_ipv6(void **state)
+{
+  (void)state;
+  static struct fx f6;
+  if (!have_ipv6_loopback()) {
+    fprintf(stderr, "no IPv6 loopback on this host (::1 does not bind): skipped\n");
+    skip();
+  }
+  assert_int_equal(fx_start(&f6, media_on_ipv6), 0);
+  f6.media_ip = NULL;
+  tone_call(&f6, RG_CLIENT_CODEC_PCMU, 660.0, 440.0);
+  assert_int_equal(gw_server_stop(&f6.srv), 0);
+}
+
+/* The broker's media on ::1, the clients' media_ip set to 127.0.0.1: the
+ * callee's client cannot reach the broker, so it refuses the call at once
+ * with an error that names media_ip, and the caller gets hangup
  * media_failed, long before the broker's 10 s setup timeout. */
-static void a_client_that_cannot_reach_the_broker_fails_at_once_saying_why(void **state)
+static void a_media_ip_that_cannot_reach_the_broker_fails_the_call_at_once_saying_why(void **state)
 {
   (void)state;
   static struct fx f6;
@@ -225,6 +243,7 @@ static void a_client_that_cannot_reach_the_broker_fails_at_once_saying_why(void 
   assert_int_equal(fx_start(&f6, media_on_ipv6), 0);
   tcu_config(&ca, &alice, f6.url, f6.tok_alice, f6.ca);
   tcu_config(&cb, &bob, f6.url, f6.tok_bob, f6.ca);
+  ca.media_ip = cb.media_ip = "127.0.0.1";
   cb.auto_answer = true;
   tcu_start(&alice, &ca, false);
   tcu_start(&bob, &cb, true);
@@ -253,7 +272,8 @@ int main(void)
       cmocka_unit_test(pcmu_tone_440_from_caller_is_dominant_at_callee),
       cmocka_unit_test(pcmu_tone_440_from_callee_is_dominant_at_caller),
       cmocka_unit_test(ipv6_media_carries_a_call_both_ways),
-      cmocka_unit_test(a_client_that_cannot_reach_the_broker_fails_at_once_saying_why),
+      cmocka_unit_test(clients_with_no_media_ip_follow_the_broker_to_ipv6),
+      cmocka_unit_test(a_media_ip_that_cannot_reach_the_broker_fails_the_call_at_once_saying_why),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -382,6 +382,28 @@ static void udp_ipv4_sockets_never_fragment(void **state)
   close(fd);
 }
 
+/* The source address the kernel picks toward a destination, without sending:
+ * loopback toward loopback in each family, port 0. (A destination with no
+ * route is not tried: tests stay on loopback.) */
+static void udp_local_toward_is_the_kernels_source_choice(void **state)
+{
+  (void)state;
+  struct rg_addr to, local, v6;
+  assert_int_equal(rg_addr_parse_ip(&to, "127.5.6.7", 9, 4000), RG_OK);
+  assert_int_equal(rg_udp_local_toward(&to, &local), RG_OK);
+  assert_int_equal(local.family, RG_AF_INET4);
+  assert_int_equal(local.ip[0], 127);
+  assert_int_equal(local.port, 0);
+  assert_int_equal(rg_udp_local_toward(NULL, &local), RG_ERR_INVAL);
+  assert_int_equal(rg_addr_parse_ip(&to, "::1", 3, 4000), RG_OK);
+  if (rg_udp_local_toward(&to, &local) != RG_OK) {
+    fprintf(stderr, "no IPv6 loopback on this host: the ::1 half skipped\n");
+    return;
+  }
+  assert_int_equal(rg_addr_parse_ip(&v6, "::1", 3, 0), RG_OK);
+  assert_true(rg_addr_equal(&local, &v6));
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -397,6 +419,7 @@ int main(void)
       cmocka_unit_test(udp_ipv4_sockets_never_fragment),
       cmocka_unit_test(udp_receive_buffer_reports_what_the_kernel_granted),
       cmocka_unit_test(udp_receive_buffer_is_forced_past_rmem_max_only_when_asked),
+      cmocka_unit_test(udp_local_toward_is_the_kernels_source_choice),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
