@@ -369,9 +369,11 @@ bool cl_process_datagram(struct rg_client *c, uint64_t now, const struct rg_addr
   return !media;
 }
 
-/* An ICE-lite broker takes our address from our checks (a peer-reflexive
- * candidate), so a caller whose offer named the old address still connects
- * from the new one; a callee's answer names the new one. */
+/* Checked at every call, so a socket whose address has gone away (a network
+ * change) moves too. An ICE-lite broker takes our address from our checks,
+ * so a caller whose offer named the old address still connects from the new
+ * one; a callee's answer and later offers name the new one (build_sdp takes
+ * c->local). */
 void cl_media_socket_follow(struct rg_client *c, const struct rg_addr *broker)
 {
   struct rg_addr want, bound;

@@ -11,15 +11,9 @@
 
 #define TONE_AMPLITUDE_DEFAULT 0.3
 
-static bool is_loopback(const struct rg_addr *a)
-{
-  static const uint8_t v6_lo[16] = {[15] = 1};
-  return a->family == RG_AF_INET4 ? a->ip[0] == 127 : memcmp(a->ip, v6_lo, sizeof v6_lo) == 0;
-}
-
 bool cl_media_reachable(const struct rg_addr *local, const struct rg_addr *broker)
 {
-  return broker->family == local->family && (!is_loopback(local) || is_loopback(broker));
+  return rg_udp_can_reach(local, broker);
 }
 
 /* Our media socket must be able to reach the broker's candidate (with no

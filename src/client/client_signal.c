@@ -2,6 +2,7 @@
  * call's life: auth/ready, call -> ringing -> answer, incoming -> answer or
  * reject, secured, hangup, error. One call at a time; a second incoming call
  * is refused as busy. */
+#include <arpa/inet.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,7 +56,7 @@ static int build_sdp(struct rg_client *c, int setup, int codec, bool both, const
                      const struct cl_remote_media *offer, int pt, char **out, char *err, size_t cap)
 {
   struct cl_local_media lm;
-  char track[CL_UFRAG_LEN + 8];
+  char track[CL_UFRAG_LEN + 8], ip[INET6_ADDRSTRLEN];
   snprintf(track, sizeof track, "audio-%s", c->call.ufrag);
   memset(&lm, 0, sizeof lm);
   lm.ufrag = c->call.ufrag;
@@ -63,7 +64,10 @@ static int build_sdp(struct rg_client *c, int setup, int codec, bool both, const
   lm.fp = &c->fp;
   lm.setup = setup;
   lm.addr = &c->local;
-  lm.ip = c->media_ip;
+  /* Where the socket is now: with no media_ip it may have followed a broker. */
+  if (!inet_ntop(c->local.family == RG_AF_INET6 ? AF_INET6 : AF_INET, c->local.ip, ip, sizeof ip))
+    snprintf(ip, sizeof ip, "%s", c->media_ip);
+  lm.ip = ip;
   lm.ssrc = c->call.ssrc;
   lm.cname = c->user[0] ? c->user : "rtcgate";
   lm.msid_stream = "rtcgate";

@@ -115,6 +115,27 @@ int rg_udp_local_toward(const struct rg_addr *to, struct rg_addr *local)
   return rc;
 }
 
+bool rg_udp_can_reach(const struct rg_addr *from, const struct rg_addr *to)
+{
+  struct sockaddr_storage ss, ts;
+  socklen_t len, tlen;
+  struct rg_addr src;
+  bool ok = false;
+  int fd;
+  if (!from || !to || from->family != to->family)
+    return false;
+  src = *from;
+  src.port = 0;
+  if (rg_udp_addr_to_sockaddr(&src, &ss, &len) < 0 || rg_udp_addr_to_sockaddr(to, &ts, &tlen) < 0)
+    return false;
+  fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0)
+    return false;
+  ok = bind(fd, (struct sockaddr *)&ss, len) == 0 && connect(fd, (struct sockaddr *)&ts, tlen) == 0;
+  close(fd);
+  return ok;
+}
+
 void rg_udp_set_dont_fragment(int fd)
 {
   int probe = IP_PMTUDISC_PROBE;

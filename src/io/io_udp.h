@@ -38,6 +38,11 @@ int rg_udp_bind(const struct rg_addr *local, int *fd_out, struct rg_addr *bound)
  * route and source-address choice, as connect() on a UDP socket makes it;
  * nothing is sent. RG_ERR_NOT_FOUND when there is no route. */
 int rg_udp_local_toward(const struct rg_addr *to, struct rg_addr *local);
+/* Whether a socket bound on from's address can send to `to`: a scratch
+ * socket is bound there (port 0) and connect()ed, which fails when the
+ * families differ, the address is no longer this host's, or the kernel has
+ * no way from it to `to` (loopback toward another host). Nothing is sent. */
+bool rg_udp_can_reach(const struct rg_addr *from, const struct rg_addr *to);
 /* One datagram; returns RG_OK, RG_ERR_AGAIN when the socket buffer is full
  * (the datagram is lost, as on the wire), or RG_ERR_STATE for other errors. */
 int rg_udp_sendto(int fd, const uint8_t *data, size_t len, const struct rg_addr *to);

@@ -396,12 +396,44 @@ static void udp_local_toward_is_the_kernels_source_choice(void **state)
   assert_int_equal(local.port, 0);
   assert_int_equal(rg_udp_local_toward(NULL, &local), RG_ERR_INVAL);
   assert_int_equal(rg_addr_parse_ip(&to, "::1", 3, 4000), RG_OK);
-  if (rg_udp_local_toward(&to, &local) != RG_OK) {
-    fprintf(stderr, "no IPv6 loopback on this host: the ::1 half skipped\n");
+  assert_int_equal(rg_addr_parse_ip(&v6, "::1", 3, 0), RG_OK);
+  int fd;
+  struct rg_addr bound;
+  if (rg_udp_bind(&v6, &fd, &bound) != RG_OK) {
+    fprintf(stderr, "no IPv6 loopback on this host (::1 does not bind): the ::1 half skipped\n");
     return;
   }
-  assert_int_equal(rg_addr_parse_ip(&v6, "::1", 3, 0), RG_OK);
+  close(fd);
+  assert_int_equal(rg_udp_local_toward(&to, &local), RG_OK);
   assert_true(rg_addr_equal(&local, &v6));
+}
+
+/* Whether a socket bound on one address can send to another, without
+ * sending: loopback to loopback in each family, any 127/8 address to another
+ * (the load generator's users live in 127.64.0.0/10); not across families;
+ * not from an address that is not this host's (TEST-NET-1, RFC 5737). */
+static void udp_can_reach_says_whether_a_bound_socket_could_send(void **state)
+{
+  (void)state;
+  struct rg_addr lo, lo2, v6, foreign;
+  assert_int_equal(rg_addr_parse_ip(&lo, "127.0.0.1", 9, 5000), RG_OK);
+  assert_int_equal(rg_addr_parse_ip(&lo2, "127.64.0.9", 10, 0), RG_OK);
+  assert_int_equal(rg_addr_parse_ip(&v6, "::1", 3, 5000), RG_OK);
+  assert_int_equal(rg_addr_parse_ip(&foreign, "192.0.2.1", 9, 0), RG_OK);
+  assert_true(rg_udp_can_reach(&lo, &lo));
+  assert_true(rg_udp_can_reach(&lo2, &lo));
+  assert_false(rg_udp_can_reach(&lo, &v6));
+  assert_false(rg_udp_can_reach(&v6, &lo));
+  assert_false(rg_udp_can_reach(&foreign, &lo));
+  assert_false(rg_udp_can_reach(NULL, &lo));
+  int fd;
+  struct rg_addr bound;
+  if (rg_udp_bind(&v6, &fd, &bound) != RG_OK) {
+    fprintf(stderr, "no IPv6 loopback on this host (::1 does not bind): the ::1 half skipped\n");
+    return;
+  }
+  close(fd);
+  assert_true(rg_udp_can_reach(&v6, &v6));
 }
 
 int main(void)
@@ -420,6 +452,7 @@ int main(void)
       cmocka_unit_test(udp_receive_buffer_reports_what_the_kernel_granted),
       cmocka_unit_test(udp_receive_buffer_is_forced_past_rmem_max_only_when_asked),
       cmocka_unit_test(udp_local_toward_is_the_kernels_source_choice),
+      cmocka_unit_test(udp_can_reach_says_whether_a_bound_socket_could_send),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
