@@ -190,37 +190,36 @@ static bool have_ipv6_loopback(void)
 
 static const char *const media_on_ipv6[] = {"--media-address", "::1", NULL};
 
-/* The broker's media on ::1, the clients' media sockets on ::1: ICE, DTLS and
- * SRTP over IPv6, the tone dominant both ways. */
-static void ipv6_media_carries_a_call_both_ways(void **state)
+/* A tone call through a server whose broker has its media on ::1, the
+ * clients' media_ip as given; skipped where ::1 does not bind. */
+static void ipv6_tone_call(const char *media_ip, int codec, double alice_hz, double bob_hz)
 {
-  (void)state;
   static struct fx f6;
   if (!have_ipv6_loopback()) {
     fprintf(stderr, "no IPv6 loopback on this host (::1 does not bind): skipped\n");
     skip();
   }
   assert_int_equal(fx_start(&f6, media_on_ipv6), 0);
-  f6.media_ip = "::1";
-  tone_call(&f6, RG_CLIENT_CODEC_OPUS, 440.0, 660.0);
+  f6.media_ip = media_ip;
+  tone_call(&f6, codec, alice_hz, bob_hz);
   assert_int_equal(gw_server_stop(&f6.srv), 0);
 }
 
-/* The same with no media_ip: both clients start on 127.0.0.1 and follow the
- * broker to ::1 when its SDP names it (the caller after its offer named
- * 127.0.0.1: the ICE-lite broker takes the address from the checks). */
+/* The clients' media sockets on ::1: ICE, DTLS and SRTP over IPv6, the tone
+ * dominant both ways. */
+static void ipv6_media_carries_a_call_both_ways(void **state)
+{
+  (void)state;
+  ipv6_tone_call("::1", RG_CLIENT_CODEC_OPUS, 440.0, 660.0);
+}
+
+/* No media_ip: both clients start on 127.0.0.1 and follow the broker to ::1
+ * when its SDP names it (the caller after its offer named 127.0.0.1: the
+ * ICE-lite broker takes the address from the checks). */
 static void clients_with_no_media_ip_follow_the_broker_to_ipv6(void **state)
 {
   (void)state;
-  static struct fx f6;
-  if (!have_ipv6_loopback()) {
-    fprintf(stderr, "no IPv6 loopback on this host (::1 does not bind): skipped\n");
-    skip();
-  }
-  assert_int_equal(fx_start(&f6, media_on_ipv6), 0);
-  f6.media_ip = NULL;
-  tone_call(&f6, RG_CLIENT_CODEC_PCMU, 660.0, 440.0);
-  assert_int_equal(gw_server_stop(&f6.srv), 0);
+  ipv6_tone_call(NULL, RG_CLIENT_CODEC_PCMU, 660.0, 440.0);
 }
 
 /* The broker's media on ::1, the clients' media_ip set to 127.0.0.1: the
