@@ -379,9 +379,9 @@ void cl_media_socket_follow(struct rg_client *c, const struct rg_addr *broker)
   struct rg_addr want, bound;
   struct epoll_event e;
   int fd;
-  if (c->media_ip_given || c->udp_fd < 0 || cl_media_reachable(&c->local, broker))
+  if (c->media_ip_given || c->udp_fd < 0 || rg_udp_can_reach(&c->local, broker))
     return;
-  if (rg_udp_local_toward(broker, &want) != RG_OK || !cl_media_reachable(&want, broker) ||
+  if (rg_udp_local_toward(broker, &want) != RG_OK || !rg_udp_can_reach(&want, broker) ||
       rg_udp_bind(&want, &fd, &bound) != RG_OK)
     return;
   e = (struct epoll_event){.events = EPOLLIN, .data.u64 = tag(c, TAG_UDP)};

@@ -377,10 +377,6 @@ void cl_call_end(struct rg_client *c, const char *reason, bool local, bool send_
 /* client_media.c */
 /* The application's error event for a call whose media cannot be set up
  * (reason "media_failed"); ending the call is the caller's business. */
-/* Whether a socket bound on local's address can send to the broker's
- * candidate (rg_udp_can_reach: the same family, an address still ours, a way
- * from it to the broker; loopback reaches this host's own addresses too). */
-bool cl_media_reachable(const struct rg_addr *local, const struct rg_addr *broker);
 /* With no media_ip given: binds the media socket again, on the address the
  * kernel sends from toward the broker, when it cannot reach it from where it
  * is (client_core.c). Leaves it as it is otherwise, or when that fails. */

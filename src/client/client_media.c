@@ -11,11 +11,6 @@
 
 #define TONE_AMPLITUDE_DEFAULT 0.3
 
-bool cl_media_reachable(const struct rg_addr *local, const struct rg_addr *broker)
-{
-  return rg_udp_can_reach(local, broker);
-}
-
 /* Our media socket must be able to reach the broker's candidate (with no
  * media_ip given it has just followed the broker, cl_media_socket_follow).
  * Otherwise every ICE check would fail to send and the call would die at the
@@ -25,7 +20,7 @@ static int check_reachable(struct rg_client *c, const struct rg_addr *broker, ch
 {
   char to[RG_ADDR_STRLEN], from[RG_ADDR_STRLEN];
   cl_media_socket_follow(c, broker);
-  if (cl_media_reachable(&c->local, broker))
+  if (rg_udp_can_reach(&c->local, broker))
     return RG_OK;
   rg_addr_format(broker, to, sizeof to);
   rg_addr_format(&c->local, from, sizeof from);
